@@ -1,0 +1,44 @@
+# Two commands: `make demo` (see it work) and `make test` (prove it). Each installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/planner -e services/numbering \
+            -e services/ledger-writer -e services/qbo-sim -e cli
+INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
+STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test lint typecheck unit schemas clean
+
+install: $(STAMP)
+
+$(STAMP): $(INPUTS)
+	@command -v java >/dev/null || { echo "ledgerflow needs Java 17+ (the Kafka broker runs on it)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "ledgerflow needs Maven (it fetches Kafka's jars)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ledgerflow needs Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: install
+	$(BIN)/ledgerflow demo
+
+test: install lint typecheck
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest -m "not integration"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+schemas: install
+	$(BIN)/ledgerflow schemas export docs/schemas
+
+clean:
+	-$(BIN)/ledgerflow dev down
+	rm -rf $(VENV) .ledgerflow .pytest_cache .mypy_cache .ruff_cache

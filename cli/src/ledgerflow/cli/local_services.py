@@ -1,0 +1,79 @@
+"""The simulator and the four services as local processes, for the demo and the tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledgerflow.devstack import processes
+from ledgerflow.devstack.ports import free_port, wait_until_listening
+from ledgerflow.devstack.stack import StackState
+
+SERVICE_MODULES: dict[str, str] = {
+    "ingest": "ledgerflow.ingest",
+    "planner": "ledgerflow.planner",
+    "numbering": "ledgerflow.numbering",
+    "ledger-writer": "ledgerflow.ledger_writer",
+}
+SIM_TOKEN = "dev-token"
+
+
+@dataclass
+class LocalServices:
+    home: Path
+    stack: StackState
+    sim_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def sim_url(self) -> str:
+        return f"http://127.0.0.1:{self.sim_port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.stack.service_env(),
+            "LEDGERFLOW_QBO_BASE_URL": self.sim_url,
+            "LEDGERFLOW_QBO_TOKEN": SIM_TOKEN,
+            **self.extra_env,
+        }
+
+    def start_simulator(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.sim_port), "--token", SIM_TOKEN]
+        process = processes.spawn(
+            argv, pid_file=self.run_dir / "qbo-sim.pid", log_file=self.run_dir / "qbo-sim.log", env=self.env()
+        )
+        wait_until_listening(self.sim_port, 30, "QuickBooks simulator", alive=lambda: process.poll() is None)
+
+    def start_service(self, name: str) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        processes.spawn(
+            [sys.executable, "-m", SERVICE_MODULES[name]],
+            pid_file=self.run_dir / f"{name}.pid",
+            log_file=self.run_dir / f"{name}.log",
+            env=self.env(),
+        )
+
+    def start(self) -> None:
+        self.start_simulator()
+        for name in SERVICE_MODULES:
+            self.start_service(name)
+
+    def stop_service(self, name: str) -> None:
+        processes.stop(self.run_dir / f"{name}.pid", timeout=30)
+
+    def stop(self) -> None:
+        for name in SERVICE_MODULES:
+            self.stop_service(name)
+        processes.stop(self.run_dir / "qbo-sim.pid", timeout=10)
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        path = self.run_dir / f"{name}.log"
+        return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""

@@ -1,0 +1,219 @@
+"""ledgerflow: the local stack, publishing, preview, the demo, the simulator and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from ledgerflow.contracts import Channel, TransactionMode
+from ledgerflow.runtime.errors import StageError
+
+if TYPE_CHECKING:
+    from ledgerflow.devstack.stack import Stack
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
+schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of every message.")
+app.add_typer(dev_app, name="dev")
+app.add_typer(schemas_app, name="schemas")
+
+# Tables stay readable in CI logs and pipes, where no terminal width is known.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="Stack folder (default: $LEDGERFLOW_HOME or ./.ledgerflow).")
+]
+
+
+class Service(StrEnum):
+    INGEST = "ingest"
+    PLANNER = "planner"
+    NUMBERING = "numbering"
+    LEDGER_WRITER = "ledger-writer"
+
+
+def _stack(home: Path | None) -> Stack:
+    from ledgerflow.devstack.stack import Stack, default_home
+
+    return Stack(home.resolve() if home else default_home())
+
+
+@dev_app.command("up")
+def dev_up(
+    home: HomeOption = None,
+    kafka_nodes: Annotated[int, typer.Option(help="1 (combined broker+controller) or 3 nodes.")] = 1,
+    partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
+) -> None:
+    """Start Kafka and PostgreSQL (fetching Kafka's jars with mvn the first time) and create the topics."""
+    if kafka_nodes not in (1, 3):
+        raise typer.BadParameter("--kafka-nodes must be 1 or 3")
+    state = _stack(home).up(kafka_nodes=kafka_nodes, partitions=partitions)
+    console.print("Local stack is up. Point the services at it with:")
+    for key, value in state.service_env().items():
+        console.print(f"  export {key}={value}", highlight=False)
+
+
+@dev_app.command("down")
+def dev_down(home: HomeOption = None) -> None:
+    """Stop Kafka and PostgreSQL; their data stays for the next ``dev up``."""
+    _stack(home).down()
+    console.print("Local stack stopped.")
+
+
+@dev_app.command("reset")
+def dev_reset(home: HomeOption = None) -> None:
+    """Stop the stack and delete its data (the jar cache stays)."""
+    _stack(home).reset()
+    console.print("Local stack data removed.")
+
+
+@dev_app.command("status")
+def dev_status(home: HomeOption = None) -> None:
+    """Show what runs and where."""
+    for key, value in _stack(home).status().items():
+        console.print(f"{key:>24}: {value}", highlight=False)
+
+
+def _bootstrap(bootstrap: str | None, home: Path | None) -> str:
+    if bootstrap:
+        return bootstrap
+    if env := os.environ.get("LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS"):
+        return env
+    state = _stack(home).load()
+    if state is None:
+        err_console.print("No Kafka to publish to: pass --bootstrap, set LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS "
+                          "or run `ledgerflow dev up`.")  # fmt: skip
+        raise typer.Exit(2)
+    return state.bootstrap_servers
+
+
+@app.command()
+def publish(
+    files: Annotated[list[Path], typer.Argument(help="Channel order JSON files, one order each.")],
+    tenant: Annotated[str, typer.Option(help="Tenant the orders belong to.")],
+    connection: Annotated[str, typer.Option(help="The tenant's connection (channel store -> books).")],
+    channel: Annotated[Channel, typer.Option(help="Channel whose format the files are in.")],
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Publish raw order envelopes onto ``orders.raw``, keyed by tenant."""
+    from ledgerflow.cli.preview import PreviewInputError, load_payload
+    from ledgerflow.cli.publishing import OrderToPublish, publish_orders
+
+    try:
+        orders = [OrderToPublish(tenant, connection, channel, load_payload(f)) for f in files]
+    except PreviewInputError as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+    for file, p in zip(files, published, strict=True):
+        console.print(
+            f"{file}: message {p.envelope.meta.message_id} -> orders.raw[{p.partition}]@{p.offset}", highlight=False
+        )
+
+
+@app.command()
+def preview(
+    file: Annotated[Path, typer.Argument(help="A channel order JSON file.")],
+    channel: Annotated[Channel, typer.Option(help="Channel whose format the file is in.")],
+    mode: Annotated[TransactionMode | None, typer.Option(help="Transaction mode (overrides the connection's).")] = None,
+    connection: Annotated[Path | None, typer.Option(help="Connection settings YAML (mode, prefix, items).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Dry run: what documents an order would become (normalize, plan, number; nothing is posted)."""
+    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_payload
+    from ledgerflow.cli.preview import preview as run_preview
+
+    try:
+        settings = load_connection(connection)
+        if mode is not None:
+            settings = settings.model_copy(update={"mode": mode})
+        result = run_preview(channel, load_payload(file), settings)
+    except PreviewInputError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except StageError as err:
+        err_console.print(f"error: {err.detail.code}: {err.detail.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    body = result.as_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    else:
+        _print_preview(body)
+    if body["errors"]:
+        raise typer.Exit(1)
+
+
+def _print_preview(body: dict[str, object]) -> None:
+    from rich.table import Table
+
+    order = body["order"]
+    assert isinstance(order, dict)
+    console.print(
+        f"[bold]{order['channel']} order {order['number']}[/] {order['total']} {order['currency']} "
+        f"({order['payment_state']}, {order['customer'] or 'guest'})"
+    )
+    for doc in body["documents"]:  # type: ignore[attr-defined]
+        table = Table(title=f"{doc['type']} {doc['number'] or ''} total {doc['total']} {doc['currency']}")
+        for column in ("kind", "item", "description", "quantity", "unit_price", "amount"):
+            table.add_column(column)
+        for line in doc["lines"]:
+            table.add_row(*(str(line[c] or "") for c in ("kind", "item", "description", "quantity", "unit_price",
+                                                          "amount")))  # fmt: skip
+        console.print(table)
+    for error in body["errors"]:  # type: ignore[attr-defined]
+        err_console.print(f"[red]{error['code']}[/]: {error['message']}")
+
+
+@app.command()
+def demo(home: HomeOption = None) -> None:
+    """Start everything, publish the sample orders, show what was posted, stop everything."""
+    from ledgerflow.cli.demo import run_demo
+    from ledgerflow.devstack.stack import default_cache, default_home
+
+    base = home.resolve() if home else default_home()
+    result = run_demo(base / "demo", default_cache(base), console)
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@app.command()
+def sim(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: Annotated[str | None, typer.Option(help="Bearer token accepted for any realm.")] = None,
+) -> None:
+    """Serve the QuickBooks Online simulator over HTTP."""
+    import uvicorn
+
+    from ledgerflow.qbo_sim.app import create_app
+
+    uvicorn.run(create_app(token=token), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def run(service: Service) -> None:
+    """Run one service in the foreground (configured by LEDGERFLOW_* variables)."""
+    import importlib
+
+    from ledgerflow.runtime.service import run as run_app
+
+    module = importlib.import_module(f"ledgerflow.{service.value.replace('-', '_')}.app")
+    run_app(module.create_app())
+
+
+@schemas_app.command("export")
+def schemas_export(directory: Annotated[Path, typer.Argument()] = Path("docs/schemas")) -> None:
+    """Write the JSON Schema of every message model."""
+    from ledgerflow.contracts.schemas import export_json_schemas
+
+    for path in export_json_schemas(directory):
+        console.print(str(path), highlight=False)

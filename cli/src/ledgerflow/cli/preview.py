@@ -1,0 +1,130 @@
+"""``ledgerflow preview``: normalize, plan and number one order without Kafka or posting (O5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ledgerflow.contracts import CanonicalOrder, Channel, DocumentType, PlannedDocument, TransactionMode
+from ledgerflow.ingest.normalizers import normalize
+from ledgerflow.numbering.rules import QBO_DOC_NUMBER_LIMIT, order_document_number
+from ledgerflow.planner.handler import document_key_prefix
+from ledgerflow.planner.modes import plan_order
+from ledgerflow.planner.settings import ItemNames
+from ledgerflow.runtime.errors import StageError
+
+PREVIEW_TENANT = "preview"
+
+
+class PreviewConnection(BaseModel):
+    """The settings a preview honours from ``--connection FILE``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection_id: str = "preview"
+    mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
+    prefix: str = ""
+    items: ItemNames = ItemNames()
+
+
+class PreviewInputError(Exception):
+    """The order or the connection file cannot be read; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    order: CanonicalOrder
+    documents: list[dict[str, Any]]
+    errors: list[dict[str, str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        order = self.order
+        return {
+            "order": {
+                "channel": order.channel.value,
+                "id": order.channel_order_id,
+                "number": order.order_number,
+                "date": order.ordered_at.isoformat(),
+                "currency": order.currency,
+                "total": str(order.channel_total),
+                "tax": str(order.total_tax),
+                "paid": str(order.amount_paid),
+                "payment_state": order.payment_state.value,
+                "fulfillment_state": order.fulfillment_state.value,
+                "customer": order.customer.display_name if order.customer else None,
+            },
+            "documents": self.documents,
+            "errors": self.errors,
+        }
+
+
+def load_connection(path: Path | None) -> PreviewConnection:
+    if path is None:
+        return PreviewConnection()
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        return PreviewConnection.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise PreviewInputError(f"cannot read connection file {path}: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise PreviewInputError(f"connection file {path} is not valid: {problems}") from None
+
+
+def load_payload(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        payload = json.loads(path.read_text())
+    except OSError as exc:
+        raise PreviewInputError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise PreviewInputError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise PreviewInputError(f"{path} holds a JSON {type(payload).__name__}, not an order object")
+    return payload
+
+
+def preview(channel: Channel, payload: dict[str, Any], connection: PreviewConnection) -> Preview:
+    """Raises ``StageError`` when the order cannot be normalized; planning problems are listed instead."""
+    order = normalize(channel, payload)
+    prefix = document_key_prefix(PREVIEW_TENANT, connection.connection_id, channel.value, order.channel_order_id)
+    try:
+        planned = plan_order(order, connection.mode, key_prefix=prefix, items=connection.items)
+        number = order_document_number(order.order_number, connection.prefix, QBO_DOC_NUMBER_LIMIT)
+    except StageError as err:
+        return Preview(order, [], [{"code": err.detail.code, "message": err.detail.message}])
+    return Preview(order, [_document(doc, number) for doc in planned], [])
+
+
+def _document(doc: PlannedDocument, number: str) -> dict[str, Any]:
+    return {
+        "type": doc.type.value,
+        "number": None if doc.type is DocumentType.PAYMENT else number,
+        "date": doc.txn_date.isoformat(),
+        "customer": doc.customer_name,
+        "currency": doc.currency,
+        "total": str(doc.total),
+        "memo": doc.memo,
+        "applies_to": [key.rsplit("/", 1)[-1] for key in doc.applies_to],
+        "lines": [
+            {
+                "kind": line.kind.value,
+                "item": line.item_name,
+                "description": line.description,
+                "quantity": _plain(line.quantity),
+                "unit_price": str(line.unit_price),
+                "amount": str(line.amount),
+            }
+            for line in doc.lines
+        ],
+    }
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)

@@ -1,0 +1,82 @@
+"""Raw order envelopes onto ``orders.raw``, keyed by tenant, with a W3C trace context from the first hop."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from ledgerflow.contracts import Channel, MessageMeta, RawOrderEnvelope, Topic, message_key
+from ledgerflow.runtime.outbox import current_traceparent
+from ledgerflow.runtime.service import make_broker
+from ledgerflow.runtime.settings import KafkaSettings
+from ledgerflow.runtime.telemetry import tracer_provider
+
+
+@dataclass(frozen=True)
+class OrderToPublish:
+    tenant: str
+    connection: str
+    channel: Channel
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Published:
+    envelope: RawOrderEnvelope
+    traceparent: str | None
+    partition: int
+    offset: int
+
+
+def envelope(order: OrderToPublish) -> RawOrderEnvelope:
+    message_id = uuid.uuid4()
+    return RawOrderEnvelope(
+        meta=MessageMeta(tenant_id=order.tenant, message_id=message_id, correlation_id=message_id),
+        connection_id=order.connection,
+        channel=order.channel,
+        payload=order.payload,
+    )
+
+
+async def publish_orders(
+    bootstrap_servers: str, orders: Sequence[OrderToPublish], provider: TracerProvider | None = None
+) -> list[Published]:
+    return await publish_envelopes(bootstrap_servers, [envelope(o) for o in orders], provider)
+
+
+async def publish_envelopes(
+    bootstrap_servers: str, envelopes: Sequence[RawOrderEnvelope], provider: TracerProvider | None = None
+) -> list[Published]:
+    """Publish and wait for the broker's acknowledgement of each (idempotent producer, acks=all)."""
+    provider = provider or tracer_provider("ledgerflow-publisher")
+    tracer = provider.get_tracer("ledgerflow.publisher")
+    broker = make_broker(
+        KafkaSettings(bootstrap_servers=bootstrap_servers),
+        "publisher",
+        [KafkaTelemetryMiddleware(tracer_provider=provider)],
+    )
+    published = []
+    async with broker:
+        await broker.start()
+        for message in envelopes:
+            tenant = message.meta.tenant_id
+            # One trace per order version starts here and follows the order through every service.
+            with tracer.start_as_current_span("publish order", kind=trace.SpanKind.PRODUCER) as span:
+                span.set_attribute("ledgerflow.tenant_id", tenant)
+                span.set_attribute("ledgerflow.channel", message.channel.value)
+                traceparent = current_traceparent()
+                record = await broker.publish(
+                    message.model_dump_json().encode(),
+                    Topic.RAW_ORDERS,
+                    key=message_key(tenant),
+                    headers={"content-type": "application/json", "message-id": str(message.meta.message_id)},
+                    correlation_id=str(message.meta.correlation_id),
+                )
+            published.append(Published(message, traceparent, record.partition, record.offset))
+    return published

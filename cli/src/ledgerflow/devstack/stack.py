@@ -1,0 +1,155 @@
+"""``ledgerflow dev up|down|status``: the local Kafka and PostgreSQL, with their state in one file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from ledgerflow.contracts.topics import all_topics
+from ledgerflow.devstack.kafka import KafkaCluster, KafkaNode, plan_nodes
+from ledgerflow.devstack.ports import free_port, is_free
+from ledgerflow.devstack.postgres import PostgresServer
+
+DEFAULT_PARTITIONS = 6
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("LEDGERFLOW_HOME", ".ledgerflow")).resolve()
+
+
+def default_cache(home: Path) -> Path:
+    configured = os.environ.get("LEDGERFLOW_CACHE_DIR")
+    return Path(configured).resolve() if configured else home / "cache"
+
+
+@dataclass
+class StackState:
+    kafka_nodes: list[KafkaNode]
+    postgres_port: int
+    partitions: int = DEFAULT_PARTITIONS
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(f"127.0.0.1:{n.port}" for n in self.kafka_nodes)
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/ledgerflow"
+
+    def service_env(self) -> dict[str, str]:
+        """The environment a service needs to use this stack."""
+        return {
+            "LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "LEDGERFLOW_DATABASE_URL": self.database_url,
+        }
+
+
+class Stack:
+    def __init__(self, home: Path | None = None, cache_dir: Path | None = None) -> None:
+        self.home = home or default_home()
+        self.cache_dir = cache_dir or default_cache(self.home)
+        self.state_file = self.home / "stack.json"
+
+    def load(self) -> StackState | None:
+        if not self.state_file.exists():
+            return None
+        raw = json.loads(self.state_file.read_text())
+        return StackState(
+            kafka_nodes=[KafkaNode(**n) for n in raw["kafka_nodes"]],
+            postgres_port=raw["postgres_port"],
+            partitions=raw.get("partitions", DEFAULT_PARTITIONS),
+        )
+
+    def _save(self, state: StackState) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+
+    def up(self, *, kafka_nodes: int = 1, partitions: int = DEFAULT_PARTITIONS, fresh: bool = False) -> StackState:
+        if fresh:
+            self.down()
+            self.reset()
+        previous = self.load()
+        if previous is not None and len(previous.kafka_nodes) != kafka_nodes:
+            # A different cluster shape needs a new cluster: the old one's quorum is written on disk.
+            self.down()
+            shutil.rmtree(self.home / "kafka", ignore_errors=True)
+            previous = None
+        nodes = plan_nodes(kafka_nodes, previous.kafka_nodes if previous else None)
+        pg_port = (
+            previous.postgres_port if previous else free_port({p for n in nodes for p in (n.port, n.controller_port)})
+        )
+        state = StackState(kafka_nodes=nodes, postgres_port=pg_port, partitions=partitions)
+        self._save(state)
+        postgres = PostgresServer(self.home, state.postgres_port)
+        kafka = KafkaCluster(self.home, self.cache_dir, nodes)
+        if not postgres.running() and not is_free(state.postgres_port):
+            raise RuntimeError(f"port {state.postgres_port} is taken by another program; run `ledgerflow dev reset`")
+        kafka.start()
+        postgres.start()
+        asyncio.run(create_topics(state.bootstrap_servers, partitions, min(3, kafka_nodes)))
+        return state
+
+    def down(self) -> None:
+        state = self.load()
+        if state is None:
+            return
+        KafkaCluster(self.home, self.cache_dir, state.kafka_nodes).stop()
+        PostgresServer(self.home, state.postgres_port).stop()
+
+    def reset(self) -> None:
+        """Forget all data (the jar cache stays)."""
+        self.down()
+        for part in ("kafka", "postgres", "stack.json"):
+            target = self.home / part
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+    def status(self) -> dict[str, object]:
+        state = self.load()
+        if state is None:
+            return {"kafka": "not created", "postgres": "not created"}
+        kafka = KafkaCluster(self.home, self.cache_dir, state.kafka_nodes)
+        postgres = PostgresServer(self.home, state.postgres_port)
+        running = kafka.running()
+        return {
+            "kafka": f"{len(running)}/{len(state.kafka_nodes)} nodes running",
+            "kafka_bootstrap_servers": state.bootstrap_servers,
+            "postgres": "running" if postgres.running() else "stopped",
+            "database_url": state.database_url,
+            "home": str(self.home),
+        }
+
+
+async def create_topics(bootstrap_servers: str, partitions: int, replication: int, timeout: float = 60.0) -> None:
+    """Create every pipeline topic (idempotent); also proves the cluster answers its clients."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(name, num_partitions=partitions, replication_factor=replication)
+                for name in all_topics()
+                if name not in existing
+            ]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+            return
+        except (KafkaConnectionError, KafkaError, OSError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+        finally:
+            await admin.close()

@@ -1,0 +1,70 @@
+"""Message models shared by every ledgerflow service.
+
+Every message on every topic is defined here and nowhere else, so a producer and its consumers
+can never disagree about a field.
+"""
+
+from ledgerflow.contracts.canonical import (
+    Address,
+    CanonicalOrder,
+    Customer,
+    FulfillmentState,
+    OrderLine,
+    OrderPayment,
+    PaymentState,
+    ShippingLine,
+    TaxLine,
+)
+from ledgerflow.contracts.channels import Channel
+from ledgerflow.contracts.commands import LedgerCommand, NumberedDocument
+from ledgerflow.contracts.dead_letter import DeadLetter, ErrorDetail
+from ledgerflow.contracts.envelope import MessageMeta, derive_message_id
+from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStatus
+from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
+from ledgerflow.contracts.money import Money, currency_exponent, quantize
+from ledgerflow.contracts.plans import (
+    DocumentPlan,
+    DocumentType,
+    LineKind,
+    PlannedDocument,
+    PlannedLine,
+    TransactionMode,
+)
+from ledgerflow.contracts.topics import Topic, dead_letter_topic, message_key
+
+__all__ = [
+    "MESSAGE_MODELS",
+    "Address",
+    "CanonicalOrder",
+    "Channel",
+    "Customer",
+    "DeadLetter",
+    "DocumentOutcome",
+    "DocumentPlan",
+    "DocumentType",
+    "ErrorDetail",
+    "FulfillmentState",
+    "LedgerCommand",
+    "LedgerEvent",
+    "LedgerStatus",
+    "LineKind",
+    "MessageMeta",
+    "Money",
+    "NumberedDocument",
+    "OrderLine",
+    "OrderNormalized",
+    "OrderPayment",
+    "PaymentState",
+    "PlannedDocument",
+    "PlannedLine",
+    "RawOrderEnvelope",
+    "ShippingLine",
+    "TaxLine",
+    "Topic",
+    "TransactionMode",
+    "currency_exponent",
+    "dead_letter_topic",
+    "derive_message_id",
+    "message_key",
+    "quantize",
+]

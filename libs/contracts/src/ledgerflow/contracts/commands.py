@@ -1,0 +1,38 @@
+"""The numbered ledger command: a plan whose documents carry their final numbers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerflow.contracts.channels import Channel
+from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.plans import PlannedDocument, TransactionMode
+
+
+class NumberedDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document: PlannedDocument
+    doc_number: str | None = Field(
+        default=None,
+        description="DocNumber to post (payments have none: their number is the payment reference).",
+    )
+    number_space: str = Field(description="The books' numbering sequence this number belongs to.")
+
+
+class LedgerCommand(BaseModel):
+    """Post these documents, in this order, to the tenant's books."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["ledger_command"] = "ledger_command"
+    meta: MessageMeta
+    connection_id: str
+    channel: Channel
+    channel_order_id: str
+    order_number: str
+    order_version: int = Field(ge=1)
+    mode: TransactionMode
+    documents: tuple[NumberedDocument, ...]

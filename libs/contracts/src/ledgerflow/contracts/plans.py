@@ -1,0 +1,96 @@
+"""What an order becomes in the books: the planner's output."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerflow.contracts.channels import Channel
+from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.money import CurrencyCode
+
+
+class TransactionMode(StrEnum):
+    """The per-connection transaction modes M1-M7."""
+
+    INVOICES = "invoices"  # M1
+    INVOICES_WITH_PAYMENTS = "invoices_with_payments"  # M2
+    SALES_RECEIPTS = "sales_receipts"  # M3
+    SALES_ORDERS = "sales_orders"  # M4
+    SALES_ORDERS_INVOICES = "sales_orders_invoices"  # M5
+    SALES_ORDERS_INVOICES_POS = "sales_orders_invoices_pos"  # M6
+    ESTIMATES = "estimates"  # M7
+
+
+class DocumentType(StrEnum):
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    SALES_RECEIPT = "sales_receipt"
+    SALES_ORDER = "sales_order"
+    ESTIMATE = "estimate"
+    PURCHASE_ORDER = "purchase_order"
+    CREDIT_MEMO = "credit_memo"
+    REFUND_RECEIPT = "refund_receipt"
+
+
+class LineKind(StrEnum):
+    ITEM = "item"
+    SHIPPING = "shipping"
+    DISCOUNT = "discount"
+    TAX = "tax"
+    FEE = "fee"
+    GIFT_CARD = "gift_card"
+    ROUNDING = "rounding"
+
+
+class PlannedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: LineKind
+    item_name: str = Field(description="Name of the item in the books this line posts to.")
+    description: str | None = None
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal
+    amount: Decimal = Field(description="quantity x unit_price, in the document's currency.")
+    taxable: bool = False
+
+
+class PlannedDocument(BaseModel):
+    """One document to post. ``key`` is stable across redeliveries and replicas."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="Stable identity: tenant, channel, order, document type and sequence.")
+    type: DocumentType
+    currency: CurrencyCode
+    txn_date: date
+    customer_name: str | None = None
+    customer_email: str | None = None
+    lines: tuple[PlannedLine, ...] = ()
+    total: Decimal
+    memo: str = Field(description="Carries the channel order number (N2): how later documents find this one.")
+    applies_to: tuple[str, ...] = Field(
+        default=(), description="Keys of documents this one is linked to (a payment to its invoice)."
+    )
+    payment_reference: str | None = Field(default=None, description="Processor transaction id (N4).")
+    payment_method: str | None = None
+
+
+class DocumentPlan(BaseModel):
+    """The documents one order version becomes, in dependency order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["document_plan"] = "document_plan"
+    meta: MessageMeta
+    connection_id: str
+    channel: Channel
+    channel_order_id: str
+    order_number: str
+    order_version: int = Field(ge=1)
+    mode: TransactionMode
+    documents: tuple[PlannedDocument, ...]

@@ -1,0 +1,32 @@
+"""Topic names and message keys, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    RAW_ORDERS = "orders.raw"
+    NORMALIZED_ORDERS = "orders.normalized"
+    PLANS = "ledger.plans"
+    COMMANDS = "ledger.commands"
+    EVENTS = "ledger.events"
+
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Each stage's input topic has its own dead-letter topic."""
+    return f"{topic}{DEAD_LETTER_SUFFIX}"
+
+
+def all_topics() -> list[str]:
+    """Every topic the pipeline uses, dead-letter topics included."""
+    names = [t.value for t in Topic]
+    return names + [dead_letter_topic(t) for t in names if t != Topic.EVENTS]
+
+
+def message_key(tenant_id: str) -> bytes:
+    """Every message is keyed by tenant: a tenant's messages stay in order on one partition."""
+    return tenant_id.encode()

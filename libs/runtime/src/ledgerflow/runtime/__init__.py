@@ -1,0 +1,1 @@
+"""Plumbing every ledgerflow service shares; no business rules live here."""

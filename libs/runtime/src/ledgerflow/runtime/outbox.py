@@ -1,0 +1,143 @@
+"""Transactional outbox: messages are written with the state that caused them, then relayed to Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from faststream.kafka import KafkaBroker
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from pydantic import BaseModel
+
+from ledgerflow.contracts import message_key
+from ledgerflow.runtime.database import DbConnection
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message a handler wants sent once its transaction commits."""
+
+    topic: str
+    tenant_id: str
+    message_id: uuid.UUID
+    correlation_id: uuid.UUID
+    payload: bytes
+
+    @classmethod
+    def of(cls, topic: str, message: BaseModel) -> Outgoing:
+        meta = message.meta  # type: ignore[attr-defined]
+        return cls(
+            topic=topic,
+            tenant_id=meta.tenant_id,
+            message_id=meta.message_id,
+            correlation_id=meta.correlation_id,
+            payload=message.model_dump_json().encode(),
+        )
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[int]:
+    """Insert ``messages`` in the caller's transaction; returns their outbox ids."""
+    traceparent = current_traceparent()
+    ids = []
+    for m in messages:
+        row_id = await conn.fetchval(
+            """INSERT INTO outbox (topic, message_key, message_id, correlation_id, payload, traceparent)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+            m.topic,
+            message_key(m.tenant_id),
+            m.message_id,
+            m.correlation_id,
+            m.payload,
+            traceparent,
+        )
+        ids.append(row_id)
+    return ids
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and marks them published.
+
+    Handlers publish their own rows right after commit; the sweep only picks up rows left behind
+    by a crash between commit and publish. A row published twice is dropped by the consumer's inbox.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, sweep_seconds: float, grace_seconds: float = 5.0):
+        self._pool = pool
+        self._broker = broker
+        self._sweep_seconds = sweep_seconds
+        self._grace_seconds = grace_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(self, ids: Sequence[int]) -> int:
+        if not ids:
+            return 0
+        return await self._publish_where("id = ANY($1::bigint[])", list(ids))
+
+    async def sweep(self) -> int:
+        return await self._publish_where("created_at < now() - make_interval(secs => $1::float8)", self._grace_seconds)
+
+    async def _publish_where(self, condition: str, arg: object) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"""SELECT id, topic, message_key, message_id, correlation_id, payload, traceparent
+                    FROM outbox WHERE published_at IS NULL AND {condition}
+                    ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED""",
+                arg,
+            )
+            if not rows:
+                return 0
+            pending = [await self._send(row) for row in rows]
+            await asyncio.gather(*pending)
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+            return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
+        # Publish inside the trace of the handler that wrote the row, so the trace survives a relay.
+        ctx = propagate.extract({"traceparent": row["traceparent"]}) if row["traceparent"] else None
+        token = otel_context.attach(ctx) if ctx is not None else None
+        try:
+            return await self._broker.publish(
+                bytes(row["payload"]),
+                row["topic"],
+                key=bytes(row["message_key"]),
+                headers={"content-type": "application/json", "message-id": str(row["message_id"])},
+                correlation_id=str(row["correlation_id"]),
+                no_confirm=True,
+            )
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_seconds)
+            try:
+                if sent := await self.sweep():
+                    log.info("outbox.swept", published=sent)
+            except Exception:  # the sweep must outlive a broker or database hiccup
+                log.exception("outbox.sweep_failed")

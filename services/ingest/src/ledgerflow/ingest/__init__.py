@@ -1,0 +1,1 @@
+"""Ingest: reads raw channel orders from ``orders.raw`` and emits canonical order versions."""

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from ledgerflow.contracts import OrderNormalized, RawOrderEnvelope, Topic
+from ledgerflow.ingest.normalizers import normalize
+from ledgerflow.ingest.versions import content_hash, next_version
+from ledgerflow.runtime.outbox import Outgoing
+from ledgerflow.runtime.stage import StageContext
+
+log = structlog.get_logger(__name__)
+
+STAGE = "ingest"
+
+
+async def handle_raw_order(ctx: StageContext, raw: RawOrderEnvelope) -> Sequence[Outgoing]:
+    order = normalize(raw.channel, raw.payload)
+    digest = content_hash(order)
+    decision = await next_version(ctx.conn, raw.meta.tenant_id, raw.connection_id, order, digest)
+    if not decision.changed:
+        log.info("order.unchanged", order=order.order_number, version=decision.version)
+        return []
+    normalized = OrderNormalized(
+        meta=raw.meta.derive(STAGE),
+        connection_id=raw.connection_id,
+        order_version=decision.version,
+        content_hash=digest,
+        order=order,
+    )
+    return [Outgoing.of(Topic.NORMALIZED_ORDERS, normalized)]

@@ -1,0 +1,76 @@
+"""Order versions: the same order again unchanged is dropped; a changed one is the next version."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ledgerflow.contracts import CanonicalOrder
+from ledgerflow.runtime.database import DbConnection
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS order_versions (
+        tenant_id        text        NOT NULL,
+        connection_id    text        NOT NULL,
+        channel          text        NOT NULL,
+        channel_order_id text        NOT NULL,
+        version          integer     NOT NULL,
+        content_hash     text        NOT NULL,
+        received_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, connection_id, channel, channel_order_id, version)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS unchanged_versions (
+        tenant_id        text   NOT NULL,
+        connection_id    text   NOT NULL,
+        channel          text   NOT NULL,
+        channel_order_id text   NOT NULL,
+        dropped          bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant_id, connection_id, channel, channel_order_id)
+    )
+    """,
+)
+
+
+def content_hash(order: CanonicalOrder) -> str:
+    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class VersionDecision:
+    version: int
+    changed: bool
+
+
+async def next_version(
+    conn: DbConnection, tenant_id: str, connection_id: str, order: CanonicalOrder, digest: str
+) -> VersionDecision:
+    """Record the order's content; serialised per order so two replicas cannot both take version N."""
+    key = (tenant_id, connection_id, order.channel.value, order.channel_order_id)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", "/".join(key))
+    latest = await conn.fetchrow(
+        """SELECT version, content_hash FROM order_versions
+           WHERE tenant_id = $1 AND connection_id = $2 AND channel = $3 AND channel_order_id = $4
+           ORDER BY version DESC LIMIT 1""",
+        *key,
+    )
+    if latest is not None and latest["content_hash"] == digest:
+        await conn.execute(
+            """INSERT INTO unchanged_versions (tenant_id, connection_id, channel, channel_order_id, dropped)
+               VALUES ($1, $2, $3, $4, 1)
+               ON CONFLICT (tenant_id, connection_id, channel, channel_order_id)
+               DO UPDATE SET dropped = unchanged_versions.dropped + 1""",
+            *key,
+        )
+        return VersionDecision(version=latest["version"], changed=False)
+    version = 1 if latest is None else latest["version"] + 1
+    await conn.execute(
+        """INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        *key,
+        version,
+        digest,
+    )
+    return VersionDecision(version=version, changed=True)

@@ -1,0 +1,1 @@
+"""Ledger-writer: posts numbered documents to the books and reports what was posted."""

@@ -1,0 +1,140 @@
+"""Intent rows: what the writer is about to post, written before the call and settled after it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+from ledgerflow.contracts import ErrorDetail, derive_message_id
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS document_intents (
+        tenant_id    text        NOT NULL,
+        document_key text        NOT NULL,
+        entity       text        NOT NULL,
+        request_id   uuid        NOT NULL,
+        doc_number   text,
+        status       text        NOT NULL DEFAULT 'pending',
+        attempts     integer     NOT NULL DEFAULT 0,
+        external_id  text,
+        sync_token   text,
+        total        numeric,
+        balance      numeric,
+        error        jsonb,
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, document_key),
+        CHECK (status IN ('pending', 'posted', 'failed'))
+    )
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    tenant_id: str
+    document_key: str
+    entity: str
+    request_id: uuid.UUID
+    doc_number: str | None
+    status: str
+    attempts: int
+    external_id: str | None
+    sync_token: str | None
+    total: Decimal | None
+    balance: Decimal | None
+    error: ErrorDetail | None
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """An earlier attempt was sent and never settled: it may exist in the books."""
+        return self.status == "pending" and self.attempts > 0
+
+
+def request_id_for(tenant_id: str, document_key: str) -> uuid.UUID:
+    """The same document always goes out with the same ``requestid``, on every retry and replica."""
+    return derive_message_id("qbo-request", tenant_id, document_key)
+
+
+async def open_intent(
+    pool: asyncpg.Pool, tenant_id: str, document_key: str, entity: str, doc_number: str | None
+) -> Intent:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """INSERT INTO document_intents (tenant_id, document_key, entity, request_id, doc_number)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, document_key) DO NOTHING""",
+            tenant_id,
+            document_key,
+            entity,
+            request_id_for(tenant_id, document_key),
+            doc_number,
+        )
+        row = await conn.fetchrow(
+            "SELECT * FROM document_intents WHERE tenant_id = $1 AND document_key = $2", tenant_id, document_key
+        )
+    assert row is not None
+    return _intent(row)
+
+
+async def mark_sending(pool: asyncpg.Pool, intent: Intent) -> None:
+    await pool.execute(
+        """UPDATE document_intents SET attempts = attempts + 1, updated_at = now()
+           WHERE tenant_id = $1 AND document_key = $2""",
+        intent.tenant_id,
+        intent.document_key,
+    )
+
+
+async def mark_posted(pool: asyncpg.Pool, intent: Intent, record: dict[str, object]) -> Intent:
+    row = await pool.fetchrow(
+        """UPDATE document_intents
+           SET status = 'posted', external_id = $3, sync_token = $4, total = $5, balance = $6,
+               doc_number = coalesce($7, doc_number), error = NULL, updated_at = now()
+           WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
+        intent.tenant_id,
+        intent.document_key,
+        str(record["Id"]),
+        str(record.get("SyncToken", "0")),
+        _decimal(record.get("TotalAmt")),
+        _decimal(record.get("Balance")),
+        record.get("DocNumber"),
+    )
+    return _intent(row)
+
+
+async def mark_failed(pool: asyncpg.Pool, intent: Intent, error: ErrorDetail) -> Intent:
+    row = await pool.fetchrow(
+        """UPDATE document_intents SET status = 'failed', error = $3::jsonb, updated_at = now()
+           WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
+        intent.tenant_id,
+        intent.document_key,
+        error.model_dump_json(),
+    )
+    return _intent(row)
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _intent(row: asyncpg.Record | None) -> Intent:
+    assert row is not None
+    error = row["error"]
+    return Intent(
+        tenant_id=row["tenant_id"],
+        document_key=row["document_key"],
+        entity=row["entity"],
+        request_id=row["request_id"],
+        doc_number=row["doc_number"],
+        status=row["status"],
+        attempts=row["attempts"],
+        external_id=row["external_id"],
+        sync_token=row["sync_token"],
+        total=row["total"],
+        balance=row["balance"],
+        error=ErrorDetail.model_validate(json.loads(error)) if error else None,
+    )

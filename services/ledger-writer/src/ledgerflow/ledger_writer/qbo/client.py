@@ -1,0 +1,132 @@
+"""HTTP client for QuickBooks Online v3: one keep-alive pool, faults turned into exceptions."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from opentelemetry import trace
+
+tracer = trace.get_tracer("ledgerflow.ledger_writer.qbo")
+
+
+class QboError(Exception):
+    pass
+
+
+class QboFaultError(QboError):
+    """QuickBooks refused the request; ``errors`` are its ``Fault.Error`` entries."""
+
+    def __init__(self, status: int, fault_type: str, errors: list[dict[str, Any]]) -> None:
+        self.status = status
+        self.fault_type = fault_type
+        self.errors = errors
+        first = errors[0] if errors else {}
+        self.code = str(first.get("code", ""))
+        self.message = str(first.get("Message") or first.get("message") or "")
+        self.detail = str(first.get("Detail") or first.get("detail") or "")
+        super().__init__(f"QuickBooks {self.code}: {self.message} ({self.detail})")
+
+
+class AmbiguousOutcome(QboError):
+    """The request may or may not have taken effect: look the document up before sending it again."""
+
+
+class Throttled(QboError):
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__("QuickBooks throttled the company (HTTP 429)")
+        self.retry_after = retry_after
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def equals(field: str, value: str) -> str:
+    return f"{field} = '{_escape(value)}'"
+
+
+class QuickBooksClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        minorversion: int = 75,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._token = token
+        self._minorversion = minorversion
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def create(self, realm: str, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+        params = {"minorversion": str(self._minorversion), "requestid": request_id}
+        answer = await self._send("POST", f"/v3/company/{realm}/{entity.lower()}", params, json_body=body)
+        return dict(answer[entity])
+
+    async def read(self, realm: str, entity: str, entity_id: str) -> dict[str, Any]:
+        params = {"minorversion": str(self._minorversion)}
+        answer = await self._send("GET", f"/v3/company/{realm}/{entity.lower()}/{entity_id}", params)
+        return dict(answer[entity])
+
+    async def query(self, realm: str, entity: str, where: str) -> list[dict[str, Any]]:
+        statement = f"select * from {entity} where {where}"
+        params = {"minorversion": str(self._minorversion), "query": statement}
+        answer = await self._send("GET", f"/v3/company/{realm}/query", params)
+        return list(answer.get("QueryResponse", {}).get(entity, []))
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, str], json_body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        content = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(json_body, default=_encode_decimal)
+        with tracer.start_as_current_span(f"{method} {path.rsplit('/', 1)[-1]}", kind=trace.SpanKind.CLIENT) as span:
+            span.set_attribute("http.request.method", method)
+            span.set_attribute("url.path", path)
+            try:
+                response = await self._http.request(method, path, params=params, headers=headers, content=content)
+            except httpx.TransportError as exc:
+                raise AmbiguousOutcome(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            span.set_attribute("http.response.status_code", response.status_code)
+        return self._answer(method, path, response)
+
+    @staticmethod
+    def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise Throttled(float(retry_after) if retry_after and retry_after.isdigit() else None)
+        if response.status_code >= 500:
+            raise AmbiguousOutcome(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            body = json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise AmbiguousOutcome(
+                f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+        fault = body.get("Fault") or body.get("fault")
+        if fault:
+            errors = fault.get("Error") or fault.get("error") or []
+            raise QboFaultError(response.status_code, str(fault.get("type", "")), list(errors))
+        if response.status_code >= 400:
+            raise QboFaultError(response.status_code, "HTTP", [{"code": str(response.status_code)}])
+        return dict(body)
+
+
+def _encode_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")

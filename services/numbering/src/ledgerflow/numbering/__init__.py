@@ -1,0 +1,1 @@
+"""Numbering: gives every planned document its number in the books."""

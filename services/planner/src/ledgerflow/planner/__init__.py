@@ -1,0 +1,1 @@
+"""Planner: turns a canonical order version into the documents it becomes in the books."""

@@ -1,0 +1,162 @@
+"""The QuickBooks query language: SELECT * | count(*) FROM Entity [WHERE a op v [AND ...]] [ORDERBY ...]
+[STARTPOSITION n] [MAXRESULTS n]. No OR, no joins, one entity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledgerflow.qbo_sim.faults import QboFault
+
+MAX_RESULTS = 1000
+
+_STATEMENT = re.compile(
+    r"^\s*select\s+(?P<what>\*|count\(\*\))\s+from\s+(?P<entity>\w+)"
+    r"(?:\s+where\s+(?P<where>.+?))?"
+    r"(?:\s+orderby\s+(?P<order>\w+(?:\.\w+)?)(?:\s+(?P<dir>asc|desc))?)?"
+    r"(?:\s+startposition\s+(?P<start>\d+))?"
+    r"(?:\s+maxresults\s+(?P<max>\d+))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_CONDITION = re.compile(
+    r"^\s*(?P<field>\w+(?:\.\w+)?)\s*(?P<op><=|>=|=|<|>|\bin\b|\blike\b)\s*(?P<value>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_STRING = r"'(?:[^'\\]|\\.)*'"
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Query:
+    entity: str
+    count: bool
+    conditions: tuple[Condition, ...]
+    order_by: str | None
+    descending: bool
+    start: int
+    max_results: int
+
+
+def parse_error(statement: str, why: str) -> QboFault:
+    return QboFault("4000", "Error parsing query", f"QueryParserError: {why} in '{statement}'")
+
+
+def parse(statement: str) -> Query:
+    match = _STATEMENT.match(statement)
+    if match is None:
+        raise parse_error(statement, "Encountered an unexpected token")
+    conditions = tuple(_conditions(match["where"], statement)) if match["where"] else ()
+    return Query(
+        entity=match["entity"],
+        count=match["what"] != "*",
+        conditions=conditions,
+        order_by=match["order"],
+        descending=(match["dir"] or "").lower() == "desc",
+        start=max(int(match["start"] or 1), 1),
+        max_results=min(int(match["max"] or 100), MAX_RESULTS),
+    )
+
+
+def _conditions(where: str, statement: str) -> list[Condition]:
+    parts = re.split(rf"\s+and\s+(?=(?:[^']|{_STRING})*$)", where, flags=re.IGNORECASE)
+    result = []
+    for part in parts:
+        if re.search(r"\s+or\s+", part, re.IGNORECASE) and "'" not in part:
+            raise parse_error(statement, "OR is not supported")
+        match = _CONDITION.match(part)
+        if match is None:
+            raise parse_error(statement, f"Invalid condition '{part}'")
+        op = match["op"].lower()
+        result.append(Condition(match["field"], op, _value(match["value"], op, statement)))
+    return result
+
+
+def _value(text: str, op: str, statement: str) -> Any:
+    if op == "in":
+        inner = text.strip()
+        if not (inner.startswith("(") and inner.endswith(")")):
+            raise parse_error(statement, "IN needs a parenthesised list")
+        return [_scalar(v.strip(), statement) for v in re.findall(rf"{_STRING}|[^,()\s]+", inner[1:-1])]
+    return _scalar(text, statement)
+
+
+def _scalar(text: str, statement: str) -> Any:
+    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise parse_error(statement, f"Invalid value {text}") from None
+
+
+def _field(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        # References are compared by their value: CustomerRef = '58'.
+        value = value.get(part)
+    if isinstance(value, dict) and "value" in value:
+        return value["value"]
+    return value
+
+
+def _matches(record: dict[str, Any], condition: Condition) -> bool:
+    actual = _field(record, condition.field)
+    expected = condition.value
+    if actual is None:
+        return False
+    if condition.op == "like":
+        pattern = "^" + ".*".join(re.escape(p) for p in str(expected).split("%")) + "$"
+        return re.match(pattern, str(actual), re.IGNORECASE | re.DOTALL) is not None
+    if condition.op == "in":
+        return any(_equal(actual, v) for v in expected)
+    if condition.op == "=":
+        return _equal(actual, expected)
+    left, right = _comparable(actual, expected)
+    return bool(
+        {
+            "<": left < right,
+            ">": left > right,
+            "<=": left <= right,
+            ">=": left >= right,
+        }[condition.op]
+    )
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    left, right = _comparable(actual, expected)
+    return bool(left == right)
+
+
+def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
+    if isinstance(expected, Decimal) or (isinstance(actual, Decimal | int | float) and not isinstance(actual, bool)):
+        try:
+            return Decimal(str(actual)), Decimal(str(expected))
+        except InvalidOperation:
+            return str(actual), str(expected)
+    if isinstance(expected, bool):
+        return bool(actual), expected
+    return str(actual), str(expected)
+
+
+def run(query: Query, records: list[dict[str, Any]]) -> dict[str, Any]:
+    selected = [r for r in records if all(_matches(r, c) for c in query.conditions)]
+    if query.count:
+        return {"totalCount": len(selected)}
+    if query.order_by:
+        selected.sort(key=lambda r: str(_field(r, query.order_by or "") or ""), reverse=query.descending)
+    page = selected[query.start - 1 : query.start - 1 + query.max_results]
+    if not page:
+        return {}  # QuickBooks leaves the entity key out when nothing matches
+    return {query.entity: page, "startPosition": query.start, "maxResults": len(page)}

@@ -1,0 +1,51 @@
+"""The real local stack (Kafka broker in KRaft mode, PostgreSQL), started once for the session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
+from ledgerflow.devstack.stack import Stack, StackState
+from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+
+BASE = Path(__file__).resolve().parents[2] / ".ledgerflow"
+CACHE = BASE / "cache"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack_state() -> Iterator[StackState]:
+    stack = Stack(BASE / "test-stack", CACHE)
+    state = stack.up(fresh=True)
+    yield state
+    stack.down()
+
+
+@pytest.fixture(scope="session")
+def services(stack_state: StackState) -> Iterator[LocalServices]:
+    local = LocalServices(home=BASE / "test-stack", stack=stack_state)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant of its own per test: its own partition key, its own company in the simulator."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def books(services: LocalServices) -> AsyncIterator[QuickBooksClient]:
+    client = QuickBooksClient(services.sim_url, SIM_TOKEN)
+    yield client
+    await client.aclose()

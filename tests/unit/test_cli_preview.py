@@ -1,0 +1,101 @@
+"""``ledgerflow preview``: the dry run's JSON shape and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from ledgerflow.cli.main import app
+from ledgerflow.cli.samples import SampleOrder
+
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, body: Any, name: str = "order.json") -> Path:
+    path = tmp_path / name
+    path.write_text(body if isinstance(body, str) else json.dumps(body))
+    return path
+
+
+def test_json_preview_shape(samples: dict[str, SampleOrder]) -> None:
+    path = samples["acme-1001-paid-tax-shipping-discount"].path
+    result = runner.invoke(app, ["preview", "--channel", "shopify", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert {k: body["order"][k] for k in ("channel", "number", "currency", "total", "payment_state")} == {
+        "channel": "shopify", "number": "1001", "currency": "USD", "total": "340.11", "payment_state": "paid",
+    }  # fmt: skip
+    assert [(d["type"], d["number"], d["total"]) for d in body["documents"]] == [
+        ("invoice", "1001", "340.11"),
+        ("payment", None, "340.11"),
+    ]
+    assert body["documents"][0]["lines"][0] == {
+        "kind": "item", "item": "TENT-2P", "description": "Two-person tent",
+        "quantity": "1", "unit_price": "249.00", "amount": "249.00",
+    }  # fmt: skip
+    assert body["errors"] == []
+
+
+def test_mode_and_connection_prefix(samples: dict[str, SampleOrder], tmp_path: Path) -> None:
+    connection = _write(tmp_path, "mode: invoices\nprefix: 'SH-'\n", "connection.yaml")
+    path = samples["acme-1001-paid-tax-shipping-discount"].path
+    result = runner.invoke(
+        app, ["preview", "--channel", "shopify", "--connection", str(connection), "--json", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [(d["type"], d["number"]) for d in json.loads(result.stdout)["documents"]] == [("invoice", "SH-1001")]
+    receipts = runner.invoke(app, ["preview", "--channel", "shopify", "--mode", "sales_receipts", "--json", str(path)])
+    assert [d["type"] for d in json.loads(receipts.stdout)["documents"]] == ["sales_receipt"]
+
+
+def test_planning_problems_are_listed_and_exit_non_zero(samples: dict[str, SampleOrder]) -> None:
+    path = samples["acme-1002-bank-deposit-unpaid"].path
+    result = runner.invoke(app, ["preview", "--channel", "shopify", "--mode", "sales_receipts", "--json", str(path)])
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["documents"] == []
+    assert body["errors"][0]["code"] == "order.not_paid"
+
+
+def _one_line_error(result: Any) -> str:
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return str(lines[0])
+
+
+def test_unbalanced_order_exits_with_one_line(shopify_paid: dict[str, Any], tmp_path: Path) -> None:
+    shopify_paid["order"]["total_price"] = "1.00"
+    line = _one_line_error(runner.invoke(app, ["preview", "--channel", "shopify", str(_write(tmp_path, shopify_paid))]))
+    assert "order.unbalanced" in line and "1.00 USD" in line
+
+
+def test_file_that_is_not_json_exits_with_one_line(tmp_path: Path) -> None:
+    line = _one_line_error(runner.invoke(app, ["preview", "--channel", "shopify", str(_write(tmp_path, "{oops"))]))
+    assert "is not JSON" in line
+
+
+def test_missing_file_exits_with_one_line(tmp_path: Path) -> None:
+    line = _one_line_error(runner.invoke(app, ["preview", "--channel", "shopify", str(tmp_path / "nope.json")]))
+    assert "cannot read" in line
+
+
+def test_invalid_connection_file_lists_the_problem(samples: dict[str, SampleOrder], tmp_path: Path) -> None:
+    connection = _write(tmp_path, "mode: sometimes\n", "connection.yaml")
+    path = samples["acme-1001-paid-tax-shipping-discount"].path
+    line = _one_line_error(
+        runner.invoke(app, ["preview", "--channel", "shopify", "--connection", str(connection), str(path)])
+    )
+    assert "mode" in line
+
+
+def test_human_output_shows_documents(samples: dict[str, SampleOrder]) -> None:
+    result = runner.invoke(
+        app, ["preview", "--channel", "shopify", str(samples["acme-1001-paid-tax-shipping-discount"].path)]
+    )
+    assert result.exit_code == 0
+    assert "invoice 1001" in result.stdout and "TENT-2P" in result.stdout
