@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,12 @@ class LocalServices:
         self.start_simulator()
         for name in SERVICE_MODULES:
             self.start_service(name)
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL, as a crash or an OOM kill would: no graceful shutdown, no final commit."""
+        pid = processes.read_pid(self.run_dir / f"{name}.pid")
+        if pid is not None:
+            processes.terminate(pid, timeout=0, sig=signal.SIGKILL)
 
     def stop_service(self, name: str) -> None:
         processes.stop(self.run_dir / f"{name}.pid", timeout=30)

@@ -78,13 +78,16 @@ class DocumentWriter:
             return Posted(intent, _outcome(numbered, intent))
         if intent.status == "failed" and intent.error is not None:
             return Posted(intent, _failed(numbered, intent.error))
-        customer_id = await self._refs.customer(doc)
-        if intent.outcome_unknown:
-            existing = await self._find_existing(numbered, entity, customer_id)
-            if existing is not None:
-                log.info("document.adopted_after_unknown_outcome", key=doc.key, id=existing["Id"])
-                return await self._settle(numbered, intent, existing)
-        body = await self._body(numbered, customer_id, posted)
+        try:
+            customer_id = await self._refs.customer(doc)
+            if intent.outcome_unknown:
+                existing = await self._find_existing(numbered, entity, customer_id)
+                if existing is not None:
+                    log.info("document.adopted_after_unknown_outcome", key=doc.key, id=existing["Id"])
+                    return await self._settle(numbered, intent, existing)
+            body = await self._body(numbered, customer_id, posted)
+        except QboFaultError as fault:  # a customer or item the books refuse to create
+            return await self._refused(numbered, intent, entity, fault)
         await intents.mark_sending(self._pool, intent)
         try:
             record = await self._client.create(self._realm, entity, body, str(intent.request_id))
