@@ -56,13 +56,16 @@ def _service_user() -> str | None:
     return SERVICE_USER
 
 
-def _make_reachable(path: Path, user: str) -> None:
-    """Let the service user read the binaries and reach its data folder."""
-    entry = pwd.getpwnam(user)
+def _make_reachable(path: Path) -> None:
+    """Let the service user pass through every folder above ``path`` (mktemp's folders are 0700)."""
     for folder in (path, *path.parents):
         mode = folder.stat().st_mode
         if not mode & 0o001:
             folder.chmod(mode | 0o001)
+
+
+def _give_to(path: Path, user: str) -> None:
+    entry = pwd.getpwnam(user)
     os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
@@ -84,8 +87,9 @@ class PostgresServer:
         user = _service_user()
         self.home.mkdir(parents=True, exist_ok=True)
         if user is not None:
-            _make_reachable(self.home, user)
-            _make_reachable(binaries, user)
+            _make_reachable(self.home)
+            _make_reachable(binaries)
+            _give_to(self.home, user)
         if not (self.data / "PG_VERSION").exists():
             shutil.rmtree(self.data, ignore_errors=True)
             self._run(user, binaries / "initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
@@ -122,7 +126,9 @@ class PostgresServer:
 
     @staticmethod
     def _run(user: str | None, *argv: object) -> str:
-        result = subprocess.run([str(a) for a in argv], capture_output=True, text=True, user=user, cwd="/")
+        result = subprocess.run(
+            [str(a) for a in argv], capture_output=True, text=True, cwd="/", **processes.identity(user)
+        )
         if result.returncode != 0:
             raise PostgresSetupError(f"{Path(str(argv[0])).name} failed:\n{result.stdout}{result.stderr}")
         return result.stdout

@@ -9,6 +9,21 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+
+def identity(user: str | None) -> dict[str, Any]:
+    """``subprocess`` arguments that run a child as ``user`` with that user's groups only.
+
+    Changing only the uid would keep root's group, and a folder that denies its group (mktemp's 0700)
+    would then deny the child even where everyone else may pass.
+    """
+    if user is None:
+        return {}
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def spawn(
@@ -30,7 +45,7 @@ def spawn(
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,  # survives the shell that started it; stopped by pid
-            user=user,
+            **identity(user),
         )
     pid_file.write_text(str(process.pid))
     return process
