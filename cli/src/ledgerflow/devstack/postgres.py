@@ -126,7 +126,7 @@ class PostgresServer:
 
     @staticmethod
     def _run(user: str | None, *argv: object) -> str:
-        result = subprocess.run(
+        result: subprocess.CompletedProcess[str] = subprocess.run(
             [str(a) for a in argv], capture_output=True, text=True, cwd="/", **processes.identity(user)
         )
         if result.returncode != 0:
