@@ -185,18 +185,71 @@ def demo(home: HomeOption = None) -> None:
     raise typer.Exit(1 if result.failed else 0)
 
 
+class LimitsChoice(StrEnum):
+    QBO = "qbo"
+    OFF = "off"
+
+
 @app.command()
 def sim(
     host: str = "127.0.0.1",
     port: int = 8000,
-    token: Annotated[str | None, typer.Option(help="Bearer token accepted for any realm.")] = None,
+    token: Annotated[str | None, typer.Option(help="Development bearer token accepted for any realm.")] = None,
+    limits: Annotated[LimitsChoice, typer.Option(help="qbo: 500 requests/min and 10 in flight per realm.")] = (
+        LimitsChoice.QBO
+    ),
+    faults: Annotated[
+        str | None, typer.Option(help="e.g. latency=20ms,error_rate=0.05,timeout_rate=0.01,drop_rate=0.1")
+    ] = None,
+    access_token_seconds: Annotated[float, typer.Option(help="Access-token lifetime.")] = 3600.0,
+    refresh_token_seconds: Annotated[float, typer.Option(help="Refresh-token lifetime.")] = 100 * 24 * 3600.0,
+    custom_txn_numbers: Annotated[bool, typer.Option(help="SalesFormsPrefs.CustomTxnNumbers of new companies.")] = True,
+    retry_after: Annotated[int | None, typer.Option(help="Send Retry-After (seconds) with every 429.")] = None,
 ) -> None:
     """Serve the QuickBooks Online simulator over HTTP."""
-    import uvicorn
+    from ledgerflow.qbo_sim.server import ServerOptions, serve
 
-    from ledgerflow.qbo_sim.app import create_app
+    serve(
+        ServerOptions(
+            host=host,
+            port=port,
+            token=token,
+            limits=limits.value,
+            faults=faults,
+            access_token_seconds=access_token_seconds,
+            refresh_token_seconds=refresh_token_seconds,
+            custom_txn_numbers=custom_txn_numbers,
+            retry_after=retry_after,
+        )
+    )
 
-    uvicorn.run(create_app(token=token), host=host, port=port, log_level="warning")
+
+@app.command()
+def books(
+    tenant: Annotated[str, typer.Option(help="Tenant (realm) whose books to show.")],
+    sim_url: Annotated[str, typer.Option("--sim", help="Simulator base URL.")] = "http://127.0.0.1:8000",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """A company's documents in the simulator: numbers, totals, balances, links and status."""
+    import httpx
+    from rich.table import Table
+
+    try:
+        response = httpx.get(f"{sim_url.rstrip('/')}/admin/realms/{tenant}/books", timeout=10)
+    except httpx.HTTPError as exc:
+        err_console.print(f"error: cannot reach the simulator at {sim_url}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    body = response.json()
+    if as_json:
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+        return
+    table = Table(title=f"Books of {tenant}")
+    for column in ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo"):
+        table.add_column(column)
+    for doc in body["documents"]:
+        table.add_row(*(str(doc[c]) if doc[c] not in (None, []) else "" for c in ("type", "id", "doc_number", "date",
+                        "customer", "total", "balance", "status", "linked", "memo")))  # fmt: skip
+    console.print(table)
 
 
 @app.command()

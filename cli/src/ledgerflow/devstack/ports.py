@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import random
 import socket
 import time
+
+# Below Linux's ephemeral range (32768-60999): a port kept for the next start must not be handed out
+# meanwhile as the local end of some outgoing connection.
+_STABLE_RANGE = (20000, 32000)
 
 
 def free_port(exclude: set[int] | None = None) -> int:
     exclude = exclude or set()
+    chooser = random.Random()  # noqa: S311 (port choice, not security)
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in exclude:
+        port = chooser.randint(*_STABLE_RANGE)
+        if port not in exclude and is_free(port):
             return port
 
 
@@ -21,7 +25,9 @@ def is_listening(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Free for a server: SO_REUSEADDR, as servers bind, so connections in TIME_WAIT do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -1,10 +1,12 @@
-"""The simulator's HTTP surface: QuickBooks Online v3 paths and envelopes."""
+"""The simulator's HTTP surface: QuickBooks Online v3 paths and envelopes, plus an admin API."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,13 +14,29 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from ledgerflow.qbo_sim.entities import RESOURCES, Company, create
-from ledgerflow.qbo_sim.faults import QboFault, authentication_failed, server_time, unsupported
+from ledgerflow.qbo_sim.auth import TokenIssuer, TokenLifetimes
+from ledgerflow.qbo_sim.books import dump
+from ledgerflow.qbo_sim.chaos import FaultPlan
+from ledgerflow.qbo_sim.company import Company, Preferences
+from ledgerflow.qbo_sim.entities import RESOURCES, Books, Rules
+from ledgerflow.qbo_sim.errors import (
+    QboFault,
+    required_missing,
+    server_time,
+    stale_object,
+    system_fault,
+    throttled,
+    unsupported,
+)
+from ledgerflow.qbo_sim.limits import Limits, Throttle
 from ledgerflow.qbo_sim.query import parse, run
 
 MAX_BATCH_ITEMS = 30
 MAX_REQUEST_ID = 50
+MAX_BATCH_REQUEST_ID = 36
+PURCHASE_CUSTOM_NUMBERS = "VendorAndPurchasesPrefs.UseCustomTxnNumbers"
 
 
 def _encode(value: Any) -> Any:
@@ -28,39 +46,89 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def json_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, default=_encode), status_code=status, media_type="application/json",
-        headers={"intuit_tid": "sim-" + str(id(body))},
-    )  # fmt: skip
+def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, default=_encode), status_code=status, media_type="application/json",
+                    headers=headers)  # fmt: skip
+
+
+class ConnectionDropped(Exception):
+    """Raised after a committed write's response has begun: the server closes the connection mid-answer."""
+
+
+class DroppedResponse(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": b'{"', "more_body": True})
+        raise ConnectionDropped
+
+
+class QuietDrops(logging.Filter):
+    """The dropped connections are the point of the fault; do not log them as server errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 class Simulator:
     """State per realm (one company per tenant), created on first use."""
 
-    def __init__(self, token: str | None = None) -> None:
-        self.token = token
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        limits: Limits | None = None,
+        faults: FaultPlan | None = None,
+        lifetimes: TokenLifetimes | None = None,
+        rules: Rules | None = None,
+        custom_txn_numbers: bool = True,
+    ) -> None:
+        self.issuer = TokenIssuer(dev_token=token, lifetimes=lifetimes or TokenLifetimes())
+        self.throttle = Throttle(limits or Limits())
+        self.faults = faults or FaultPlan()
+        self.rules = rules or Rules()
+        self.custom_txn_numbers = custom_txn_numbers
         self.companies: dict[str, Company] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def company(self, realm_id: str) -> Company:
         if realm_id not in self.companies:
-            self.companies[realm_id] = Company(realm_id=realm_id)
+            self.companies[realm_id] = Company(
+                realm_id=realm_id, preferences=Preferences(custom_txn_numbers=self.custom_txn_numbers)
+            )
         return self.companies[realm_id]
 
-    def check_auth(self, request: Request) -> None:
-        if self.token is None:
-            return
-        if request.headers.get("authorization") != f"Bearer {self.token}":
-            raise authentication_failed()
+    def books(self, realm_id: str) -> Books:
+        return Books(self.company(realm_id), self.rules)
+
+    # ---- the v3 API ---------------------------------------------------------------------------
+
+    async def api(
+        self, request: Request, handler: Callable[[Request, str], Awaitable[Response]], *, batch: bool = False
+    ) -> Response:
+        """Authentication, throttling and injected faults around every v3 call, as one company sees them."""
+        realm = request.path_params["realm"]
+        self.issuer.check(request.headers.get("authorization"), realm)
+        if not self.throttle.admit(realm, batch=batch):
+            raise throttled()
+        try:
+            faults = self.faults
+            if faults.latency_ms:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            if faults.roll(faults.error_rate):
+                raise system_fault(503)
+            if faults.roll(faults.timeout_rate):
+                await asyncio.sleep(faults.hang_seconds)
+                raise system_fault(504)
+            return await handler(request, realm)
+        finally:
+            self.throttle.release(realm)
 
     async def write(self, request: Request) -> Response:
-        self.check_auth(request)
-        realm = request.path_params["realm"]
-        resource = request.path_params["resource"]
-        if resource == "batch":
-            return await self.batch(request, realm)
-        entity = RESOURCES.get(resource.lower())
+        return await self.api(request, self._write)
+
+    async def _write(self, request: Request, realm: str) -> Response:
+        entity = RESOURCES.get(request.path_params["resource"].lower())
         if entity is None:
             raise unsupported(request.url.path)
         request_id = request.query_params.get("requestid")
@@ -69,68 +137,174 @@ class Simulator:
         body = await _json_body(request)
         async with self._locks[realm]:
             company = self.company(realm)
-            if request_id is not None and request_id in company.responses:
+            replay = request_id is not None and self.faults.requestid == "honoured"
+            if replay and request_id in company.responses:
                 status, answer = company.responses[request_id]
                 return json_response(answer, status)
-            allow_duplicate = "allowduplicatedocnum" in request.query_params.get("include", "")
             try:
-                record = create(company, entity, body, allow_duplicate=allow_duplicate)
+                record = self._operate(realm, entity, request.query_params, body)
                 status, answer = 200, {entity: record, "time": server_time()}
             except QboFault as fault:
                 status, answer = fault.status, fault.body()
             if request_id is not None:
                 company.responses[request_id] = (status, answer)
+        if status == 200 and self.faults.roll(self.faults.drop_rate):
+            return DroppedResponse()
         return json_response(answer, status)
 
+    def _operate(self, realm: str, entity: str, params: Any, body: dict[str, Any]) -> dict[str, Any]:
+        books = self.books(realm)
+        operation = params.get("operation", "create" if "Id" not in body else "update")
+        include = params.get("include", "")
+        allow_duplicate = "allowduplicatedocnum" in include
+        if operation == "delete":
+            return books.delete(entity, body)
+        if operation == "void" or (operation == "update" and "void" in include.split(",")):
+            return books.void(entity, body)
+        if operation == "update" or "Id" in body:
+            return books.update(entity, body, allow_duplicate=allow_duplicate)
+        if operation != "create":
+            raise QboFault("2170", "Invalid Enumeration", f"operation: {operation}", element="operation")
+        return books.create(entity, body, allow_duplicate=allow_duplicate)
+
     async def read(self, request: Request) -> Response:
-        self.check_auth(request)
+        return await self.api(request, self._read)
+
+    async def _read(self, request: Request, realm: str) -> Response:
         entity = RESOURCES.get(request.path_params["resource"].lower())
         if entity is None:
             raise unsupported(request.url.path)
-        record = self.company(request.path_params["realm"]).get(entity, request.path_params["id"])
+        record = self.company(realm).get(entity, request.path_params["id"])
         if record is None:
             raise QboFault("610", "Object Not Found", f"Object Not Found : Something you're trying to use has "
-                           f"been made inactive. Check the fields with accounts, customers, items, vendors or "
-                           f"employees. ({entity} Id={request.path_params['id']})")  # fmt: skip
+                           f"been made inactive or deleted. ({entity} Id={request.path_params['id']})")  # fmt: skip
         return json_response({entity: record, "time": server_time()})
 
     async def query(self, request: Request) -> Response:
-        self.check_auth(request)
+        return await self.api(request, self._query)
+
+    async def _query(self, request: Request, realm: str) -> Response:
         if request.method == "GET":
             statement = request.query_params.get("query", "")
         else:
             statement = (await request.body()).decode()
         parsed = parse(statement)
-        company = self.company(request.path_params["realm"])
-        result = run(parsed, list(company.table(parsed.entity).values()))
+        if parsed.entity not in RESOURCES.values():
+            raise QboFault("4000", "Error parsing query", f"QueryParserError: unknown entity {parsed.entity}")
+        result = run(parsed, list(self.company(realm).table(parsed.entity).values()))
         return json_response({"QueryResponse": result, "time": server_time()})
 
-    async def batch(self, request: Request, realm: str) -> Response:
+    async def preferences(self, request: Request) -> Response:
+        return await self.api(request, self._preferences)
+
+    async def _preferences(self, request: Request, realm: str) -> Response:
+        prefs = self.company(realm).preferences
+        if request.method == "POST":
+            body = await _json_body(request)
+            if body.get("SyncToken") is None:
+                raise required_missing("SyncToken")
+            if str(body["SyncToken"]) != str(prefs.sync_token):
+                raise stale_object()
+            sales = body.get("SalesFormsPrefs") or {}
+            if "CustomTxnNumbers" in sales:
+                prefs.custom_txn_numbers = bool(sales["CustomTxnNumbers"])
+            for pair in (body.get("OtherPrefs") or {}).get("NameValue") or []:
+                if pair.get("Name") == PURCHASE_CUSTOM_NUMBERS:
+                    prefs.purchase_custom_txn_numbers = str(pair.get("Value")).lower() == "true"
+            prefs.sync_token += 1
+        return json_response({"Preferences": prefs.entity(), "time": server_time()})
+
+    async def batch(self, request: Request) -> Response:
+        return await self.api(request, self._batch, batch=True)
+
+    async def _batch(self, request: Request, realm: str) -> Response:
+        request_id = request.query_params.get("requestid")
+        if request_id is not None and len(request_id) > MAX_BATCH_REQUEST_ID:
+            raise QboFault("2010", "Invalid or unsupported property", "batch requestid is longer than 36 characters")
         body = await _json_body(request)
         items = body.get("BatchItemRequest") or []
         if len(items) > MAX_BATCH_ITEMS:
             raise QboFault("1040", "Batch size exceeds allowed limit", f"{len(items)} items; at most {MAX_BATCH_ITEMS}")
-        answers = []
         async with self._locks[realm]:
             company = self.company(realm)
-            for item in items:
-                answers.append(self._batch_item(company, item))
-        return json_response({"BatchItemResponse": answers, "time": server_time()})
+            if request_id is not None and request_id in company.responses:
+                status, answer = company.responses[request_id]
+                return json_response(answer, status)
+            answer = {"BatchItemResponse": [self._batch_item(realm, item) for item in items], "time": server_time()}
+            if request_id is not None:
+                company.responses[request_id] = (200, answer)
+        return json_response(answer)
 
-    def _batch_item(self, company: Company, item: dict[str, Any]) -> dict[str, Any]:
+    def _batch_item(self, realm: str, item: dict[str, Any]) -> dict[str, Any]:
         bid = item.get("bId")
         try:
             if "Query" in item:
                 parsed = parse(item["Query"])
-                return {"bId": bid, "QueryResponse": run(parsed, list(company.table(parsed.entity).values()))}
-            if item.get("operation") != "create":
-                raise QboFault("500", "Unsupported Operation", f"operation {item.get('operation')} in batch")
+                return {
+                    "bId": bid,
+                    "QueryResponse": run(parsed, list(self.company(realm).table(parsed.entity).values())),
+                }
             entity = next((e for e in RESOURCES.values() if e in item), None)
             if entity is None:
                 raise QboFault("2020", "Required param missing", "No entity in batch item")
-            return {"bId": bid, entity: create(company, entity, item[entity])}
+            operation = item.get("operation", "create")
+            params = {"operation": operation, "include": item.get("optionsData", "")}
+            return {"bId": bid, entity: self._operate(realm, entity, params, item[entity])}
         except QboFault as fault:
             return {"bId": bid, "Fault": fault.body()["Fault"]}
+
+    # ---- OAuth 2 ------------------------------------------------------------------------------
+
+    async def token(self, request: Request) -> Response:
+        form = await request.form()
+        if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
+            return json_response({"error": "unsupported_grant_type"}, 400)
+        tokens = self.issuer.refresh(str(form["refresh_token"]))
+        if tokens is None:
+            return json_response({"error": "invalid_grant"}, 400)
+        return json_response(tokens)
+
+    # ---- admin --------------------------------------------------------------------------------
+
+    async def admin_connect(self, request: Request) -> Response:
+        realm = request.path_params["realm"]
+        self.company(realm)
+        return json_response(self.issuer.connect(realm))
+
+    async def admin_books(self, request: Request) -> Response:
+        return json_response(dump(self.company(request.path_params["realm"])))
+
+    async def admin_keyed_by_hand(self, request: Request) -> Response:
+        """A document created directly in the books, as a bookkeeper would key it in: no token, no limits."""
+        realm = request.path_params["realm"]
+        entity = RESOURCES.get(request.path_params["resource"].lower())
+        if entity is None:
+            raise unsupported(request.url.path)
+        body = await _json_body(request)
+        async with self._locks[realm]:
+            record = self.books(realm).create(entity, body, allow_duplicate=True)
+        return json_response({entity: record, "time": server_time()})
+
+    async def admin_faults(self, request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                self.faults = FaultPlan.from_dict(await _json_body(request))
+            except (TypeError, ValueError) as exc:
+                return json_response({"error": str(exc)}, 400)
+        return json_response(self.faults.as_dict())
+
+    async def admin_limits(self, request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                self.throttle.reset(Limits(**await _json_body(request)))
+            except TypeError as exc:
+                return json_response({"error": str(exc)}, 400)
+        limits = self.throttle.limits
+        return json_response({"requests_per_minute": limits.requests_per_minute, "concurrent": limits.concurrent,
+                              "batch_per_minute": limits.batch_per_minute, "enabled": limits.enabled})  # fmt: skip
+
+    async def health(self, request: Request) -> Response:
+        return json_response({"status": "ok", "companies": len(self.companies)})
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -145,18 +319,35 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 async def _fault_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QboFault)
-    return json_response(exc.body(), exc.status)
+    headers = None
+    if exc.status == 429:
+        retry_after = request.app.state.retry_after
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return json_response(exc.body(), exc.status, headers)
 
 
-def create_app(token: str | None = None) -> Starlette:
-    sim = Simulator(token=token)
+def create_app(
+    simulator: Simulator | None = None, *, token: str | None = None, retry_after: int | None = None
+) -> Starlette:
+    sim = simulator or Simulator(token=token)
+    company = "/v3/company/{realm}"
     app = Starlette(
         routes=[
-            Route("/v3/company/{realm}/query", sim.query, methods=["GET", "POST"]),
-            Route("/v3/company/{realm}/{resource}", sim.write, methods=["POST"]),
-            Route("/v3/company/{realm}/{resource}/{id}", sim.read, methods=["GET"]),
+            Route("/oauth2/v1/tokens/bearer", sim.token, methods=["POST"]),
+            Route(f"{company}/query", sim.query, methods=["GET", "POST"]),
+            Route(f"{company}/batch", sim.batch, methods=["POST"]),
+            Route(f"{company}/preferences", sim.preferences, methods=["GET", "POST"]),
+            Route(f"{company}/{{resource}}", sim.write, methods=["POST"]),
+            Route(f"{company}/{{resource}}/{{id}}", sim.read, methods=["GET"]),
+            Route("/admin/faults", sim.admin_faults, methods=["GET", "PUT"]),
+            Route("/admin/limits", sim.admin_limits, methods=["GET", "PUT"]),
+            Route("/admin/realms/{realm}/connect", sim.admin_connect, methods=["POST"]),
+            Route("/admin/realms/{realm}/books", sim.admin_books, methods=["GET"]),
+            Route("/admin/realms/{realm}/entities/{resource}", sim.admin_keyed_by_hand, methods=["POST"]),
+            Route("/health", sim.health, methods=["GET"]),
         ],
         exception_handlers={QboFault: _fault_handler},
     )
     app.state.simulator = sim
+    app.state.retry_after = retry_after
     return app

@@ -1,18 +1,25 @@
-"""Entity rules: required fields, references, totals, balances and document numbers."""
+"""Entity rules: required fields, references, totals, balances, links, numbers and versions.
+
+Every rule answers with the error code QuickBooks Online gives for it (see errors.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledgerflow.qbo_sim.faults import (
+from ledgerflow.qbo_sim.company import HOME_CURRENCY, Company, round_money
+from ledgerflow.qbo_sim.errors import (
     QboFault,
+    business_rule,
     duplicate_doc_number,
     duplicate_name,
     object_not_found,
     required_missing,
+    stale_object,
+    unsupported,
 )
 
 DOC_NUMBER_LIMIT = 21
@@ -35,6 +42,7 @@ RESOURCES: dict[str, str] = {
 }
 NAME_LISTS = ("Customer", "Vendor")
 SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
+TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
 TXN_TYPE_LABELS = {
     "Invoice": "Invoice",
     "SalesReceipt": "Sales Receipt",
@@ -43,140 +51,432 @@ TXN_TYPE_LABELS = {
     "RefundReceipt": "Refund Receipt",
     "PurchaseOrder": "Purchase Order",
 }
+ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Group", "Category")
+INVENTORY_REQUIRED = ("QtyOnHand", "InvStartDate", "AssetAccountRef", "IncomeAccountRef", "ExpenseAccountRef")
+READ_ONLY = ("TotalAmt", "Balance", "HomeTotalAmt", "UnappliedAmt", "RemainingCredit", "MetaData", "domain")
 
 
-@dataclass
-class Company:
-    """One realm's books."""
+@dataclass(frozen=True)
+class Rules:
+    """Behaviours the sources leave open, as settings."""
 
-    realm_id: str
-    custom_txn_numbers: bool = True
-    entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    responses: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    last_doc_number: dict[str, str] = field(default_factory=dict)
-    _next_id: int = 1
+    estimate_closed_status: str = "Closed"
+    purchase_order_needs_ap_account: bool = True
 
-    def table(self, entity: str) -> dict[str, dict[str, Any]]:
-        return self.entities.setdefault(entity, {})
 
-    def new_id(self) -> str:
-        value = str(self._next_id)
-        self._next_id += 1
+class Books:
+    """The operations of the v3 API on one company."""
+
+    def __init__(self, company: Company, rules: Rules | None = None) -> None:
+        self.company = company
+        self.rules = rules or Rules()
+
+    # ---- create -------------------------------------------------------------------------------
+
+    def create(self, entity: str, body: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
+        if entity == "TaxCode":
+            raise unsupported("/taxcode (create)")
+        fields = self._validated(entity, body, existing=None, allow_duplicate=allow_duplicate)
+        record = self.company.store(entity, fields)
+        self._after_write(entity, record, previous=None)
+        return record
+
+    # ---- update (full or sparse) --------------------------------------------------------------
+
+    def update(self, entity: str, body: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
+        record = self._current(entity, body)
+        previous = dict(record)
+        # A sparse update changes only the fields sent; a full update replaces the writable fields.
+        merged = (
+            {**_writable(entity, record), **_writable(entity, body)}
+            if body.get("sparse") is True
+            else _writable(entity, body)
+        )
+        fields = self._validated(entity, merged, existing=record, allow_duplicate=allow_duplicate)
+        kept: dict[str, Any] = {k: record[k] for k in ("Id", "SyncToken", "MetaData", "domain") if k in record}
+        record.clear()
+        record.update({**fields, **kept, "sparse": bool(body.get("sparse"))})
+        Company.touch(record)
+        self._after_write(entity, record, previous=previous)
+        return record
+
+    # ---- delete and void ----------------------------------------------------------------------
+
+    def delete(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity not in TRANSACTIONS:
+            raise unsupported(f"/{entity.lower()}?operation=delete (make a name-list entity inactive instead)")
+        record = self._current(entity, body)
+        if entity == "Invoice" and self.company.payments_by_invoice.get(record["Id"]):
+            raise business_rule("This transaction has payments applied to it; delete the payments first.")
+        del self.company.table(entity)[record["Id"]]
+        if entity == "Payment":
+            self._unapply(record["Id"])
+        return {"Id": record["Id"], "status": "Deleted", "domain": "QBO"}
+
+    def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity not in ("Invoice", "Payment", "SalesReceipt"):
+            raise unsupported(f"/{entity.lower()} (void)")
+        record = self._current(entity, body)
+        if entity == "Invoice" and self.company.payments_by_invoice.get(record["Id"]):
+            raise business_rule("This invoice has payments applied to it; void or delete the payments first.")
+        if entity == "Payment":
+            self._unapply(record["Id"])
+            record["UnappliedAmt"] = ZERO
+            record["Line"] = []
+        for line in record.get("Line", []):
+            line["Amount"] = ZERO
+        record["TotalAmt"] = ZERO
+        if "Balance" in record:
+            record["Balance"] = ZERO
+        record["PrivateNote"] = "Voided"
+        record["status"] = "Voided"
+        Company.touch(record)
+        return record
+
+    # ---- validation ---------------------------------------------------------------------------
+
+    def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if not body.get("Id"):
+            raise required_missing("Id")
+        record = self.company.get(entity, str(body["Id"]))
+        if record is None:
+            raise object_not_found(entity, str(body["Id"]))
+        if body.get("SyncToken") is None:
+            raise required_missing("SyncToken")
+        if str(body["SyncToken"]) != record["SyncToken"]:
+            raise stale_object()
+        return record
+
+    def _validated(
+        self, entity: str, body: dict[str, Any], *, existing: dict[str, Any] | None, allow_duplicate: bool
+    ) -> dict[str, Any]:
+        if entity in NAME_LISTS:
+            return self._name_list(entity, body, existing)
+        if entity == "Item":
+            return self._item(body, existing)
+        if entity == "Account":
+            return self._account(body, existing)
+        if entity in SALES_FORMS:
+            return self._sales_form(entity, body, existing, allow_duplicate)
+        if entity == "Payment":
+            return self._payment(body, existing)
+        if entity == "PurchaseOrder":
+            return self._purchase_order(body, existing, allow_duplicate)
+        raise unsupported(f"/{entity.lower()}")
+
+    def _ref(self, body: dict[str, Any], name: str, entity: str, *, required: bool) -> str | None:
+        ref = body.get(name)
+        if not isinstance(ref, dict) or not ref.get("value"):
+            if required:
+                raise required_missing(name)
+            return None
+        value = str(ref["value"])
+        record = self.company.get(entity, value)
+        if record is None or not record.get("Active", True):
+            raise object_not_found(entity, value)
         return value
 
-    def get(self, entity: str, entity_id: str) -> dict[str, Any] | None:
-        return self.table(entity).get(str(entity_id))
+    def _unique_name(self, entities: tuple[str, ...], field: str, name: str, existing: dict[str, Any] | None) -> None:
+        own = existing["Id"] if existing else None
+        for other in entities:
+            if any(r.get(field) == name and r["Id"] != own for r in self.company.table(other).values()):
+                raise duplicate_name(name)
+
+    def _name_list(self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        name = body.get("DisplayName") or " ".join(
+            str(body[p]) for p in ("GivenName", "MiddleName", "FamilyName") if body.get(p)
+        )
+        if not name:
+            raise QboFault("6080", "No Name Provided", "Please provide a name (DisplayName or GivenName/FamilyName).")
+        self._unique_name(NAME_LISTS, "DisplayName", name, existing)
+        return {**body, "DisplayName": name, "Active": body.get("Active", True), "Balance": ZERO}
+
+    def _item(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        name = body.get("Name")
+        if not name:
+            raise required_missing("Name")
+        self._unique_name(("Item",), "Name", name, existing)
+        item_type = body.get("Type", "NonInventory")
+        if item_type not in ITEM_TYPES:
+            raise QboFault("2170", "Invalid Enumeration", f"Type: {item_type}", element="Type")
+        if existing is not None and existing.get("TrackQtyOnHand") and body.get("TrackQtyOnHand") is False:
+            raise business_rule("TrackQtyOnHand cannot be turned off once it is on.")
+        if item_type == "Inventory":
+            for field in ("TrackQtyOnHand", *INVENTORY_REQUIRED):
+                if body.get(field) is None:
+                    raise required_missing(field)
+        for ref in ("AssetAccountRef", "IncomeAccountRef", "ExpenseAccountRef"):
+            self._ref(body, ref, "Account", required=False)
+        self._ref(body, "PrefVendorRef", "Vendor", required=False)
+        fields = {**body, "Type": item_type, "FullyQualifiedName": name, "Active": body.get("Active", True)}
+        if body.get("PurchaseCost") is not None:
+            fields["PurchaseCost"] = _money(body["PurchaseCost"], "PurchaseCost")
+        return fields
+
+    def _account(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        for field in ("Name", "AccountType"):
+            if not body.get(field):
+                raise required_missing(field)
+        self._unique_name(("Account",), "Name", body["Name"], existing)
+        return {**body, "FullyQualifiedName": body["Name"], "Active": body.get("Active", True)}
+
+    def _sales_form(
+        self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, allow_duplicate: bool
+    ) -> dict[str, Any]:
+        currency = _currency(body)
+        customer = self._ref(body, "CustomerRef", "Customer", required=entity in ("Invoice", "Estimate", "CreditMemo"))
+        if entity == "RefundReceipt":
+            self._ref(body, "DepositToAccountRef", "Account", required=True)
+        lines, total = self._sales_lines(body.get("Line"), currency)
+        fields = {**body, "Line": lines, "TotalAmt": total, "CurrencyRef": {"value": currency}}
+        fields.setdefault("TxnDate", _today())
+        number = self._doc_number(entity, body, existing, allow_duplicate, self.company.preferences.custom_txn_numbers)
+        if number is not None:
+            fields["DocNumber"] = number
+        client_links = [link for link in body.get("LinkedTxn") or [] if link.get("TxnType") == "Estimate"]
+        if entity == "Invoice" and existing is None:
+            for link in client_links:
+                self._check_estimate_link(str(link.get("TxnId")), customer)
+        if entity == "Invoice":
+            applied = self._applied_to(existing["Id"]) if existing else ZERO
+            if applied > total:
+                raise business_rule(f"The invoice total {total} is less than the {applied} already paid on it.")
+            fields["Balance"] = total - applied
+            payment_links = [link for link in (existing or {}).get("LinkedTxn", []) if link.get("TxnType") == "Payment"]
+            fields["LinkedTxn"] = [*client_links, *payment_links]
+        elif entity == "Estimate":
+            fields["TxnStatus"] = body.get("TxnStatus") or (existing or {}).get("TxnStatus") or "Pending"
+            fields["LinkedTxn"] = (existing or {}).get("LinkedTxn", [])
+        elif entity == "CreditMemo":
+            fields["Balance"] = fields["RemainingCredit"] = total
+        else:
+            fields["Balance"] = ZERO
+        return fields
+
+    def _sales_lines(self, lines: Any, currency: str) -> tuple[list[dict[str, Any]], Decimal]:
+        if not isinstance(lines, list) or not lines:
+            raise required_missing("Line")
+        total = ZERO
+        stored = []
+        for number, line in enumerate(lines, start=1):
+            detail_type = line.get("DetailType")
+            amount = round_money(_money(line.get("Amount", 0), "Line.Amount"), currency)
+            if detail_type == "SalesItemLineDetail":
+                detail = line.get("SalesItemLineDetail") or {}
+                self._ref(detail, "ItemRef", "Item", required=True)
+                _check_amount(detail, amount, currency)
+                _check_tax_code(detail)
+                total += amount
+            elif detail_type == "DiscountLineDetail":
+                total -= amount
+            elif detail_type not in ("DescriptionOnly", "SubTotalLineDetail"):
+                raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="DetailType")
+            stored.append({**line, "Id": str(number), "LineNum": number, "Amount": amount})
+        return stored, round_money(total, currency)
+
+    def _doc_number(
+        self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, allow_duplicate: bool, custom: bool
+    ) -> str | None:
+        number = body.get("DocNumber")
+        if number is None or number == "":
+            if existing is not None:
+                return existing.get("DocNumber")
+            if custom:
+                return None  # custom numbers on and none sent: the document has no number
+            return _next_in_sequence(self.company.last_doc_number.get(entity))
+        number = str(number)
+        if len(number) > DOC_NUMBER_LIMIT:
+            raise QboFault(
+                "6000",
+                "A business validation error has occurred while processing your request",
+                f"String length is either shorter or longer than supported by specification. Min:0 Max:"
+                f"{DOC_NUMBER_LIMIT} supported. Supplied length:{len(number)}",
+                element="DocNumber",
+            )
+        own = existing["Id"] if existing else None
+        if not allow_duplicate:
+            for other in self.company.table(entity).values():
+                if other.get("DocNumber") == number and other["Id"] != own:
+                    raise duplicate_doc_number(number, TXN_TYPE_LABELS.get(entity, entity), other["Id"])
+        return number
+
+    def _check_estimate_link(self, estimate_id: str, customer: str | None) -> None:
+        estimate = self.company.get("Estimate", estimate_id)
+        if estimate is None:
+            raise object_not_found("Estimate", estimate_id)
+        if customer is not None and estimate["CustomerRef"]["value"] != customer:
+            raise QboFault("620", "Transaction can not be linked", "The estimate belongs to another customer.")
+        if any(link.get("TxnType") == "Invoice" for link in estimate.get("LinkedTxn", [])):
+            raise QboFault(
+                "620",
+                "Transaction can not be linked",
+                f"Only one link can be made to an Estimate; estimate {estimate_id} is already linked to an invoice.",
+            )
+
+    def _payment(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        customer = self._ref(body, "CustomerRef", "Customer", required=True)
+        if body.get("TotalAmt") is None:
+            raise required_missing("TotalAmt")
+        currency = _currency(body)
+        total = round_money(_money(body["TotalAmt"], "TotalAmt"), currency)
+        own = self.company.applications.get(existing["Id"], {}) if existing else {}
+        applied = ZERO
+        lines = []
+        for line in body.get("Line") or []:
+            amount = round_money(_money(line.get("Amount", 0), "Line.Amount"), currency)
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") != "Invoice":
+                    continue
+                invoice = self.company.get("Invoice", str(link.get("TxnId")))
+                if invoice is None:
+                    raise object_not_found("Invoice", str(link.get("TxnId")))
+                if invoice["CustomerRef"]["value"] != customer:
+                    raise QboFault("620", "Transaction can not be linked", "The invoice belongs to another customer.")
+                due = invoice["Balance"] + own.get(invoice["Id"], ZERO)
+                if amount > due:
+                    raise business_rule(f"The payment amount {amount} is more than the amount due {due}.")
+                applied += amount
+            lines.append({**line, "Amount": amount})
+        if applied > total:
+            raise business_rule(f"The amount applied to invoices ({applied}) exceeds the payment total ({total}).")
+        return {**body, "Line": lines, "TotalAmt": total, "UnappliedAmt": total - applied,
+                "CurrencyRef": {"value": currency}, "TxnDate": body.get("TxnDate") or _today()}  # fmt: skip
+
+    def _purchase_order(
+        self, body: dict[str, Any], existing: dict[str, Any] | None, allow_duplicate: bool
+    ) -> dict[str, Any]:
+        currency = _currency(body)
+        self._ref(body, "VendorRef", "Vendor", required=True)
+        self._ref(body, "APAccountRef", "Account", required=self.rules.purchase_order_needs_ap_account)
+        lines = body.get("Line")
+        if not isinstance(lines, list) or not lines:
+            raise required_missing("Line")
+        total = ZERO
+        stored = []
+        for index, line in enumerate(lines, start=1):
+            amount = round_money(_money(line.get("Amount", 0), "Line.Amount"), currency)
+            detail_type = line.get("DetailType")
+            if detail_type == "ItemBasedExpenseLineDetail":
+                detail = line.get("ItemBasedExpenseLineDetail") or {}
+                self._ref(detail, "ItemRef", "Item", required=True)
+                _check_amount(detail, amount, currency)
+            elif detail_type == "AccountBasedExpenseLineDetail":
+                self._ref(line.get("AccountBasedExpenseLineDetail") or {}, "AccountRef", "Account", required=True)
+            else:
+                raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="DetailType")
+            total += amount
+            stored.append({**line, "Id": str(index), "LineNum": index, "Amount": amount})
+        fields = {**body, "Line": stored, "TotalAmt": round_money(total, currency), "CurrencyRef": {"value": currency},
+                  "POStatus": body.get("POStatus") or (existing or {}).get("POStatus") or "Open"}  # fmt: skip
+        fields.setdefault("TxnDate", _today())
+        custom = self.company.preferences.purchase_custom_txn_numbers
+        number = self._doc_number("PurchaseOrder", body, existing, allow_duplicate, custom)
+        if number is not None:
+            fields["DocNumber"] = number
+        return fields
+
+    # ---- effects on other documents -----------------------------------------------------------
+
+    def _after_write(self, entity: str, record: dict[str, Any], previous: dict[str, Any] | None) -> None:
+        numbered = entity in SALES_FORMS or entity == "PurchaseOrder"
+        if (
+            numbered
+            and record.get("DocNumber")
+            and (previous is None or previous.get("DocNumber") != record["DocNumber"])
+        ):
+            self.company.last_doc_number[entity] = record["DocNumber"]
+        if entity == "Invoice" and previous is None:
+            for link in record.get("LinkedTxn", []):
+                if link.get("TxnType") == "Estimate":
+                    self._close_estimate(str(link["TxnId"]), record["Id"])
+        if entity == "Payment":
+            self._unapply(record["Id"])
+            self._apply(record)
+
+    def _close_estimate(self, estimate_id: str, invoice_id: str) -> None:
+        estimate = self.company.table("Estimate")[estimate_id]
+        estimate["LinkedTxn"] = [*estimate.get("LinkedTxn", []), {"TxnId": invoice_id, "TxnType": "Invoice"}]
+        estimate["TxnStatus"] = self.rules.estimate_closed_status
+        Company.touch(estimate)
+
+    def _apply(self, payment: dict[str, Any]) -> None:
+        applications: dict[str, Decimal] = {}
+        for line in payment.get("Line", []):
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") == "Invoice":
+                    invoice_id = str(link["TxnId"])
+                    applications[invoice_id] = applications.get(invoice_id, ZERO) + line["Amount"]
+        self.company.applications[payment["Id"]] = applications
+        for invoice_id in applications:
+            self.company.payments_by_invoice[invoice_id].add(payment["Id"])
+            self._refresh_invoice(invoice_id)
+
+    def _unapply(self, payment_id: str) -> None:
+        for invoice_id in self.company.applications.pop(payment_id, {}):
+            self.company.payments_by_invoice[invoice_id].discard(payment_id)
+            self._refresh_invoice(invoice_id)
+
+    def _applied_to(self, invoice_id: str) -> Decimal:
+        return sum(
+            (self.company.applications[p].get(invoice_id, ZERO) for p in self.company.payments_by_invoice[invoice_id]),
+            ZERO,
+        )
+
+    def _refresh_invoice(self, invoice_id: str) -> None:
+        invoice = self.company.get("Invoice", invoice_id)
+        if invoice is None:
+            return
+        invoice["Balance"] = invoice["TotalAmt"] - self._applied_to(invoice_id)
+        estimates = [link for link in invoice.get("LinkedTxn", []) if link.get("TxnType") != "Payment"]
+        payments = [{"TxnId": p, "TxnType": "Payment"} for p in sorted(self.company.payments_by_invoice[invoice_id])]
+        invoice["LinkedTxn"] = estimates + payments
+        Company.touch(invoice)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _writable(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    # A payment's total is what the customer paid: an input, where a sales form's total is computed.
+    read_only = tuple(f for f in READ_ONLY if not (entity == "Payment" and f == "TotalAmt"))
+    return {k: v for k, v in body.items() if k not in (*read_only, "Id", "SyncToken", "sparse")}
 
 
 def _money(value: Any, element: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise QboFault("2010", "Invalid or unsupported property", f"{element}: {value!r}", element=element)
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         raise QboFault("2010", "Invalid or unsupported property", f"{element}: {value!r}", element=element) from None
-
-
-def _ref(company: Company, body: dict[str, Any], name: str, entity: str, *, required: bool) -> str | None:
-    ref = body.get(name)
-    if not ref or not ref.get("value"):
-        if required:
-            raise required_missing(name)
-        return None
-    value = str(ref["value"])
-    record = company.get(entity, value)
-    if record is None or not record.get("Active", True):
-        raise object_not_found(entity, value)
-    return value
-
-
-def _stamp(company: Company, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    now = _now()
-    record = {**body, "Id": company.new_id(), "SyncToken": "0", "domain": "QBO", "sparse": False}
-    record["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
-    company.table(entity)[record["Id"]] = record
-    return record
-
-
-def create_name_list(company: Company, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    name = body.get("DisplayName") or " ".join(
-        str(body[p]) for p in ("GivenName", "MiddleName", "FamilyName") if body.get(p)
-    )
-    if not name:
-        raise QboFault("6080", "No Name Provided", "Please provide a name (DisplayName or GivenName/FamilyName).")
-    for other in NAME_LISTS:
-        if any(r.get("DisplayName") == name for r in company.table(other).values()):
-            raise duplicate_name(name)
-    return _stamp(company, entity, {**body, "DisplayName": name, "Active": body.get("Active", True)})
-
-
-def create_item(company: Company, body: dict[str, Any]) -> dict[str, Any]:
-    name = body.get("Name")
-    if not name:
-        raise required_missing("Name")
-    if any(r.get("Name") == name for r in company.table("Item").values()):
-        raise duplicate_name(name)
-    item_type = body.get("Type", "NonInventory")
-    if item_type not in ("Inventory", "NonInventory", "Service", "Group", "Category"):
-        raise QboFault("2170", "Invalid Enumeration", f"Type: {item_type}", element="Type")
-    return _stamp(company, "Item", {**body, "Type": item_type, "FullyQualifiedName": name, "Active": True})
-
-
-def _sales_lines(company: Company, lines: Any) -> tuple[list[dict[str, Any]], Decimal]:
-    if not isinstance(lines, list) or not lines:
-        raise required_missing("Line")
-    total = ZERO
-    stored = []
-    for index, line in enumerate(lines, start=1):
-        detail_type = line.get("DetailType")
-        amount = _money(line.get("Amount", 0), "Line.Amount")
-        if detail_type == "SalesItemLineDetail":
-            detail = line.get("SalesItemLineDetail") or {}
-            _ref(company, detail, "ItemRef", "Item", required=True)
-            qty, price = detail.get("Qty"), detail.get("UnitPrice")
-            if qty is not None and price is not None:
-                expected = _money(qty, "Qty") * _money(price, "UnitPrice")
-                if abs(expected - amount) >= Decimal("0.005"):
-                    raise QboFault(
-                        "6070",
-                        "Amount is not equal to UnitPrice * Qty",
-                        f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
-                    )
-            total += amount
-        elif detail_type == "DiscountLineDetail":
-            total -= amount
-        elif detail_type in ("DescriptionOnly", "SubTotalLineDetail"):
-            pass
-        else:
-            raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="Line.DetailType")
-        stored.append({**line, "Id": str(index), "LineNum": index, "Amount": amount})
-    return stored, total
-
-
-def _doc_number(company: Company, entity: str, body: dict[str, Any], allow_duplicate: bool) -> str | None:
-    number = body.get("DocNumber")
-    if number is None or number == "":
-        if company.custom_txn_numbers:
-            return None
-        return _next_in_sequence(company.last_doc_number.get(entity))
-    number = str(number)
-    if len(number) > DOC_NUMBER_LIMIT:
-        raise QboFault(
-            "6000",
-            "A business validation error has occurred while processing your request",
-            f"String length is either shorter or longer than supported by specification. Min:0 Max:"
-            f"{DOC_NUMBER_LIMIT} supported. Supplied length:{len(number)}",
-            element="DocNumber",
-        )
-    if not allow_duplicate:
-        for existing in company.table(entity).values():
-            if existing.get("DocNumber") == number:
-                raise duplicate_doc_number(number, TXN_TYPE_LABELS.get(entity, entity), existing["Id"])
+    if not number.is_finite():
+        raise QboFault("2010", "Invalid or unsupported property", f"{element}: {value!r}", element=element)
     return number
+
+
+def _currency(body: dict[str, Any]) -> str:
+    ref = body.get("CurrencyRef")
+    return str(ref.get("value") or HOME_CURRENCY).upper() if isinstance(ref, dict) else HOME_CURRENCY
+
+
+def _check_amount(detail: dict[str, Any], amount: Decimal, currency: str) -> None:
+    qty, price = detail.get("Qty"), detail.get("UnitPrice")
+    if qty is None or price is None:
+        return
+    expected = round_money(_money(qty, "Qty") * _money(price, "UnitPrice"), currency)
+    if expected != amount:
+        raise QboFault(
+            "6070",
+            "Amount is not equal to UnitPrice * Qty",
+            f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+        )
+
+
+def _check_tax_code(detail: dict[str, Any]) -> None:
+    code = (detail.get("TaxCodeRef") or {}).get("value")
+    if code is not None and code not in ("TAX", "NON"):
+        raise QboFault("6100", "Invalid line TaxCode", f"TaxCodeRef {code}: US companies use TAX or NON on lines.")
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
 
 
 def _next_in_sequence(last: str | None) -> str:
@@ -188,76 +488,3 @@ def _next_in_sequence(last: str | None) -> str:
         return last + "1"
     head, tail = last[: len(last) - digits], last[len(last) - digits :]
     return head + str(int(tail) + 1).zfill(len(tail))
-
-
-def create_sales_form(company: Company, entity: str, body: dict[str, Any], *, allow_duplicate: bool) -> dict[str, Any]:
-    _ref(company, body, "CustomerRef", "Customer", required=entity in ("Invoice", "Estimate", "CreditMemo"))
-    lines, total = _sales_lines(company, body.get("Line"))
-    number = _doc_number(company, entity, body, allow_duplicate)
-    record = {**body, "Line": lines, "TotalAmt": total}
-    if number is not None:
-        record["DocNumber"] = number
-        company.last_doc_number[entity] = number
-    record.setdefault("TxnDate", datetime.now(UTC).date().isoformat())
-    record.setdefault("LinkedTxn", [])
-    if entity == "Invoice":
-        record["Balance"] = total
-    elif entity == "Estimate":
-        record.setdefault("TxnStatus", "Pending")
-    elif entity == "CreditMemo":
-        record["RemainingCredit"] = total
-        record["Balance"] = total
-    else:
-        record["Balance"] = ZERO
-    return _stamp(company, entity, record)
-
-
-def create_payment(company: Company, body: dict[str, Any]) -> dict[str, Any]:
-    customer = _ref(company, body, "CustomerRef", "Customer", required=True)
-    if body.get("TotalAmt") is None:
-        raise required_missing("TotalAmt")
-    total = _money(body["TotalAmt"], "TotalAmt")
-    applied = ZERO
-    links: list[tuple[dict[str, Any], Decimal]] = []
-    for line in body.get("Line") or []:
-        amount = _money(line.get("Amount", 0), "Line.Amount")
-        for link in line.get("LinkedTxn") or []:
-            if link.get("TxnType") != "Invoice":
-                continue
-            invoice = company.get("Invoice", str(link.get("TxnId")))
-            if invoice is None:
-                raise object_not_found("Invoice", str(link.get("TxnId")))
-            if invoice["CustomerRef"]["value"] != customer:
-                raise QboFault("620", "Transaction can not be linked", "The invoice belongs to another customer.")
-            if amount > invoice["Balance"]:
-                raise QboFault(
-                    "6000",
-                    "A business validation error has occurred while processing your request",
-                    f"The payment amount {amount} is more than the invoice balance {invoice['Balance']}.",
-                )
-            links.append((invoice, amount))
-            applied += amount
-    if applied > total:
-        raise QboFault(
-            "6000",
-            "A business validation error has occurred while processing your request",
-            "The amount applied to invoices exceeds the payment total.",
-        )
-    record = _stamp(company, "Payment", {**body, "TotalAmt": total, "UnappliedAmt": total - applied})
-    for invoice, amount in links:
-        invoice["Balance"] -= amount
-        invoice["LinkedTxn"] = [*invoice.get("LinkedTxn", []), {"TxnId": record["Id"], "TxnType": "Payment"}]
-        invoice["SyncToken"] = str(int(invoice["SyncToken"]) + 1)
-    return record
-
-
-def create(company: Company, entity: str, body: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
-    if entity in NAME_LISTS:
-        return create_name_list(company, entity, body)
-    if entity == "Item":
-        return create_item(company, body)
-    if entity in SALES_FORMS:
-        return create_sales_form(company, entity, body, allow_duplicate=allow_duplicate)
-    if entity == "Payment":
-        return create_payment(company, body)
-    return _stamp(company, entity, body)

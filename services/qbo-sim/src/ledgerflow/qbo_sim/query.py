@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerflow.qbo_sim.faults import QboFault
+from ledgerflow.qbo_sim.errors import QboFault
 
 MAX_RESULTS = 1000
 

@@ -84,11 +84,54 @@ def unsupported(path: str) -> QboFault:
     )
 
 
-def authentication_failed() -> QboFault:
+def authentication_failed(detail: str = "Token invalid or expired") -> QboFault:
     return QboFault(
         "3200",
         "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-        "Token invalid or expired",
+        detail,
+        status=401,
+        fault_type="AUTHENTICATION",
+    )
+
+
+def business_rule(detail: str) -> QboFault:
+    return QboFault("6000", "A business validation error has occurred while processing your request", detail)
+
+
+def stale_object() -> QboFault:
+    return QboFault(
+        "5010",
+        "Stale Object Error",
+        "Stale Object Error : You and another user were working on this at the same time. They finished before "
+        "you did, so your work was not saved.",
+    )
+
+
+def throttled() -> QboFault:
+    return QboFault(
+        "3001",
+        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        "The request limit for this company was reached; wait and retry.",
+        status=429,
+        fault_type="ThrottleExceeded",
+    )
+
+
+def system_fault(status: int = 503) -> QboFault:
+    return QboFault(
+        "10000",
+        "An application error has occurred while processing your request",
+        "System Failure Error: the service is unavailable; resubmit the request.",
+        status=status,
+        fault_type="SystemFault",
+    )
+
+
+def authorization_failed(realm: str) -> QboFault:
+    return QboFault(
+        "120",
+        "message=AuthorizationFailure; errorCode=000120; statusCode=401",
+        f"This token does not give access to company {realm}",
         status=401,
         fault_type="AUTHENTICATION",
     )

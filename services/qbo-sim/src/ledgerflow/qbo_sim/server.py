@@ -1,0 +1,39 @@
+"""Run the simulator: ``ledgerflow sim`` and ``python -m ledgerflow.qbo_sim`` both come here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import uvicorn
+
+from ledgerflow.qbo_sim.app import QuietDrops, Simulator, create_app
+from ledgerflow.qbo_sim.auth import TokenLifetimes
+from ledgerflow.qbo_sim.chaos import FaultPlan
+from ledgerflow.qbo_sim.limits import Limits
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    limits: str = "qbo"
+    faults: str | None = None
+    access_token_seconds: float = 3600.0
+    refresh_token_seconds: float = 100 * 24 * 3600.0
+    custom_txn_numbers: bool = True
+    retry_after: int | None = None
+
+
+def serve(options: ServerOptions) -> None:
+    simulator = Simulator(
+        token=options.token,
+        limits=Limits.named(options.limits),
+        faults=FaultPlan.parse(options.faults),
+        lifetimes=TokenLifetimes(options.access_token_seconds, options.refresh_token_seconds),
+        custom_txn_numbers=options.custom_txn_numbers,
+    )
+    logging.getLogger("uvicorn.error").addFilter(QuietDrops())
+    app = create_app(simulator, retry_after=options.retry_after)
+    uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)
