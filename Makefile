@@ -7,7 +7,7 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit schemas clean
+.PHONY: install demo test lint typecheck unit schemas bench-sim clean
 
 install: $(STAMP)
 
@@ -35,6 +35,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+bench-sim: install
+	$(BIN)/python bench/sim_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from ledgerflow.qbo_sim.auth import TokenIssuer, TokenLifetimes
 from ledgerflow.qbo_sim.books import dump
 from ledgerflow.qbo_sim.chaos import FaultPlan
-from ledgerflow.qbo_sim.company import Company, Preferences
+from ledgerflow.qbo_sim.company import INDEXED_FIELDS, Company, Preferences
 from ledgerflow.qbo_sim.entities import RESOURCES, Books, Rules
 from ledgerflow.qbo_sim.errors import (
     QboFault,
@@ -31,7 +31,7 @@ from ledgerflow.qbo_sim.errors import (
     unsupported,
 )
 from ledgerflow.qbo_sim.limits import Limits, Throttle
-from ledgerflow.qbo_sim.query import parse, run
+from ledgerflow.qbo_sim.query import indexed_equality, parse, run
 
 MAX_BATCH_ITEMS = 30
 MAX_REQUEST_ID = 50
@@ -188,11 +188,16 @@ class Simulator:
             statement = request.query_params.get("query", "")
         else:
             statement = (await request.body()).decode()
+        return json_response({"QueryResponse": self._run_query(realm, statement), "time": server_time()})
+
+    def _run_query(self, realm: str, statement: str) -> dict[str, Any]:
         parsed = parse(statement)
         if parsed.entity not in RESOURCES.values():
             raise QboFault("4000", "Error parsing query", f"QueryParserError: unknown entity {parsed.entity}")
-        result = run(parsed, list(self.company(realm).table(parsed.entity).values()))
-        return json_response({"QueryResponse": result, "time": server_time()})
+        company = self.company(realm)
+        narrowed = indexed_equality(parsed, INDEXED_FIELDS)
+        records = company.find(parsed.entity, *narrowed) if narrowed else company.table(parsed.entity).values()
+        return run(parsed, records)
 
     async def preferences(self, request: Request) -> Response:
         return await self.api(request, self._preferences)
@@ -239,11 +244,7 @@ class Simulator:
         bid = item.get("bId")
         try:
             if "Query" in item:
-                parsed = parse(item["Query"])
-                return {
-                    "bId": bid,
-                    "QueryResponse": run(parsed, list(self.company(realm).table(parsed.entity).values())),
-                }
+                return {"bId": bid, "QueryResponse": self._run_query(realm, item["Query"])}
             entity = next((e for e in RESOURCES.values() if e in item), None)
             if entity is None:
                 raise QboFault("2020", "Required param missing", "No entity in batch item")

@@ -26,6 +26,9 @@ DEFAULT_ACCOUNTS = (
 )
 
 
+INDEXED_FIELDS = ("DocNumber", "DisplayName", "Name")
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     step = Decimal(1).scaleb(-_EXPONENTS.get(currency.upper(), 2))
     return amount.quantize(step, rounding=ROUND_HALF_UP)
@@ -72,6 +75,10 @@ class Company:
     # recomputed from its own payments only
     applications: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     payments_by_invoice: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # (entity, field) -> value -> ids: numbers and names are looked up on every write and most queries
+    _index: defaultdict[tuple[str, str], defaultdict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
     _next_id: int = 1
 
     def __post_init__(self) -> None:
@@ -99,7 +106,24 @@ class Company:
         record = {**body, "Id": self.new_id(), "SyncToken": "0", "domain": "QBO", "sparse": False}
         record["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
         self.table(entity)[record["Id"]] = record
+        self.reindex(entity, record, None)
         return record
+
+    def remove(self, entity: str, record: dict[str, Any]) -> None:
+        del self.table(entity)[record["Id"]]
+        self.reindex(entity, None, record)
+
+    def reindex(self, entity: str, record: dict[str, Any] | None, previous: dict[str, Any] | None) -> None:
+        for name in INDEXED_FIELDS:
+            if previous is not None and previous.get(name) is not None:
+                self._index[(entity, name)][str(previous[name])].discard(previous["Id"])
+            if record is not None and record.get(name) is not None:
+                self._index[(entity, name)][str(record[name])].add(record["Id"])
+
+    def find(self, entity: str, name: str, value: str) -> list[dict[str, Any]]:
+        """Records whose ``name`` equals ``value``, through the index (``name`` in INDEXED_FIELDS)."""
+        table = self.table(entity)
+        return [table[i] for i in sorted(self._index[(entity, name)].get(value, ()), key=int) if i in table]
 
     @staticmethod
     def touch(record: dict[str, Any]) -> None:

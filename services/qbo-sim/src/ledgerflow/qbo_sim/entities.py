@@ -97,6 +97,7 @@ class Books:
         record.clear()
         record.update({**fields, **kept, "sparse": bool(body.get("sparse"))})
         Company.touch(record)
+        self.company.reindex(entity, record, previous)
         self._after_write(entity, record, previous=previous)
         return record
 
@@ -108,7 +109,7 @@ class Books:
         record = self._current(entity, body)
         if entity == "Invoice" and self.company.payments_by_invoice.get(record["Id"]):
             raise business_rule("This transaction has payments applied to it; delete the payments first.")
-        del self.company.table(entity)[record["Id"]]
+        self.company.remove(entity, record)
         if entity == "Payment":
             self._unapply(record["Id"])
         return {"Id": record["Id"], "status": "Deleted", "domain": "QBO"}
@@ -179,7 +180,7 @@ class Books:
     def _unique_name(self, entities: tuple[str, ...], field: str, name: str, existing: dict[str, Any] | None) -> None:
         own = existing["Id"] if existing else None
         for other in entities:
-            if any(r.get(field) == name and r["Id"] != own for r in self.company.table(other).values()):
+            if any(r["Id"] != own for r in self.company.find(other, field, name)):
                 raise duplicate_name(name)
 
     def _name_list(self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -295,8 +296,8 @@ class Books:
             )
         own = existing["Id"] if existing else None
         if not allow_duplicate:
-            for other in self.company.table(entity).values():
-                if other.get("DocNumber") == number and other["Id"] != own:
+            for other in self.company.find(entity, "DocNumber", number):
+                if other["Id"] != own:
                     raise duplicate_doc_number(number, TXN_TYPE_LABELS.get(entity, entity), other["Id"])
         return number
 

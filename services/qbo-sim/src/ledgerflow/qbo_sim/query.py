@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -150,7 +151,15 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
     return str(actual), str(expected)
 
 
-def run(query: Query, records: list[dict[str, Any]]) -> dict[str, Any]:
+def indexed_equality(query: Query, fields: tuple[str, ...]) -> tuple[str, str] | None:
+    """A ``field = 'value'`` condition on an indexed field, which narrows the records to scan."""
+    for condition in query.conditions:
+        if condition.op == "=" and condition.field in fields and isinstance(condition.value, str):
+            return condition.field, condition.value
+    return None
+
+
+def run(query: Query, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     selected = [r for r in records if all(_matches(r, c) for c in query.conditions)]
     if query.count:
         return {"totalCount": len(selected)}
