@@ -22,7 +22,8 @@ class SimServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.port), *args]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Never a pipe nobody reads: a full pipe would stall the server mid-test.
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until_listening(self.port, 20, "simulator", alive=lambda: self.process.poll() is None)
 
     def stop(self) -> None:
