@@ -40,7 +40,7 @@ def test_json_preview_shape(samples: dict[str, SampleOrder]) -> None:
 
 
 def test_mode_and_connection_prefix(samples: dict[str, SampleOrder], tmp_path: Path) -> None:
-    connection = _write(tmp_path, "mode: invoices\nprefix: 'SH-'\n", "connection.yaml")
+    connection = _write(tmp_path, "mode: invoices\nnumbering: {prefix: 'SH-'}\n", "connection.yaml")
     path = samples["acme-1001-paid-tax-shipping-discount"].path
     result = runner.invoke(
         app, ["preview", "--channel", "shopify", "--connection", str(connection), "--json", str(path)]

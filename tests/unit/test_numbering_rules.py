@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerflow.numbering.rules import QBO_DOC_NUMBER_LIMIT, order_document_number
+from ledgerflow.numbering.rules import (
+    QBO_DOC_NUMBER_LIMIT,
+    collision_candidates,
+    numeric_tail,
+    order_document_number,
+    order_number_with_sequence,
+)
 from ledgerflow.runtime.errors import StageError
 
 
@@ -40,3 +46,25 @@ def test_numbers_are_deterministic_and_fit(number: str, prefix: str) -> None:
     assert result == order_document_number(number, prefix)
     assert len(result) <= QBO_DOC_NUMBER_LIMIT
     assert result.startswith(prefix)
+
+
+def test_refunds_on_one_order_are_numbered_n_n1_n2() -> None:
+    assert [order_number_with_sequence("1001", i) for i in range(3)] == ["1001", "1001-1", "1001-2"]
+
+
+def test_after_a_collision_order_numbers_take_a_letter() -> None:
+    assert collision_candidates("1001")[:3] == ["1001A", "1001B", "1001C"]
+
+
+@pytest.mark.parametrize(
+    ("number", "prefix", "value"),
+    [
+        ("1500", "", 1500),
+        ("INV-0042", "INV-", 42),
+        ("INV-0042", "", None),
+        ("1001A", "", None),
+        ("WEB-7", "INV-", None),
+    ],
+)
+def test_numeric_tail(number: str, prefix: str, value: int | None) -> None:
+    assert numeric_tail(number, prefix) == value

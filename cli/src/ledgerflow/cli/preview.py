@@ -10,9 +10,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ledgerflow.contracts import CanonicalOrder, Channel, DocumentType, PlannedDocument, TransactionMode
+from ledgerflow.contracts import (
+    CanonicalOrder,
+    Channel,
+    DocumentType,
+    NumberingMode,
+    NumberingPolicy,
+    PlannedDocument,
+    TransactionMode,
+)
 from ledgerflow.ingest.normalizers import normalize
-from ledgerflow.numbering.rules import QBO_DOC_NUMBER_LIMIT, order_document_number
+from ledgerflow.numbering.rules import order_document_number, order_number_with_sequence
 from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames
@@ -28,7 +36,7 @@ class PreviewConnection(BaseModel):
 
     connection_id: str = "preview"
     mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
-    prefix: str = ""
+    numbering: NumberingPolicy = NumberingPolicy()
     items: ItemNames = ItemNames()
 
 
@@ -96,16 +104,24 @@ def preview(channel: Channel, payload: dict[str, Any], connection: PreviewConnec
     prefix = document_key_prefix(PREVIEW_TENANT, connection.connection_id, channel.value, order.channel_order_id)
     try:
         planned = plan_order(order, connection.mode, key_prefix=prefix, items=connection.items)
-        number = order_document_number(order.order_number, connection.prefix, QBO_DOC_NUMBER_LIMIT)
+        numbers = [_number(order, doc, connection.numbering) for doc in planned]
     except StageError as err:
         return Preview(order, [], [{"code": err.detail.code, "message": err.detail.message}])
-    return Preview(order, [_document(doc, number) for doc in planned], [])
+    return Preview(order, [_document(doc, number) for doc, number in zip(planned, numbers, strict=True)], [])
 
 
-def _document(doc: PlannedDocument, number: str) -> dict[str, Any]:
+def _number(order: CanonicalOrder, doc: PlannedDocument, policy: NumberingPolicy) -> str | None:
+    """The number the document would get; in next-number mode only the books know it, so none."""
+    if doc.type is DocumentType.PAYMENT or policy.mode is NumberingMode.NEXT_NUMBER:
+        return None
+    base = order_number_with_sequence(order.order_number, doc.sequence)
+    return order_document_number(base, policy.prefix_for(order.channel.value), policy.max_length)
+
+
+def _document(doc: PlannedDocument, number: str | None) -> dict[str, Any]:
     return {
         "type": doc.type.value,
-        "number": None if doc.type is DocumentType.PAYMENT else number,
+        "number": number,
         "date": doc.txn_date.isoformat(),
         "customer": doc.customer_name,
         "currency": doc.currency,

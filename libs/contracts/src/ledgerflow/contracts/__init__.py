@@ -22,6 +22,7 @@ from ledgerflow.contracts.envelope import MessageMeta, derive_message_id
 from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStatus
 from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
 from ledgerflow.contracts.money import Money, currency_exponent, quantize
+from ledgerflow.contracts.numbering import CollisionPolicy, NumberingMode, NumberingPolicy, NumberRejected
 from ledgerflow.contracts.plans import (
     DocumentPlan,
     DocumentType,
@@ -37,6 +38,7 @@ __all__ = [
     "Address",
     "CanonicalOrder",
     "Channel",
+    "CollisionPolicy",
     "Customer",
     "DeadLetter",
     "DocumentOutcome",
@@ -50,7 +52,10 @@ __all__ = [
     "LineKind",
     "MessageMeta",
     "Money",
+    "NumberRejected",
     "NumberedDocument",
+    "NumberingMode",
+    "NumberingPolicy",
     "OrderLine",
     "OrderNormalized",
     "OrderPayment",

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.numbering import NumberingPolicy
 from ledgerflow.contracts.plans import PlannedDocument, TransactionMode
 
 
@@ -35,4 +36,5 @@ class LedgerCommand(BaseModel):
     order_number: str
     order_version: int = Field(ge=1)
     mode: TransactionMode
+    numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)
     documents: tuple[NumberedDocument, ...]

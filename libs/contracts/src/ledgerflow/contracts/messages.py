@@ -13,6 +13,7 @@ from ledgerflow.contracts.commands import LedgerCommand
 from ledgerflow.contracts.dead_letter import DeadLetter
 from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.events import LedgerEvent
+from ledgerflow.contracts.numbering import NumberRejected
 from ledgerflow.contracts.plans import DocumentPlan
 
 
@@ -54,4 +55,5 @@ MESSAGE_MODELS: dict[str, type[BaseModel]] = {
     "ledger_command": LedgerCommand,
     "ledger_event": LedgerEvent,
     "dead_letter": DeadLetter,
+    "number_rejected": NumberRejected,
 }

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.money import CurrencyCode
+from ledgerflow.contracts.numbering import NumberingPolicy
 
 
 class TransactionMode(StrEnum):
@@ -78,6 +79,7 @@ class PlannedDocument(BaseModel):
     )
     payment_reference: str | None = Field(default=None, description="Processor transaction id (N4).")
     payment_method: str | None = None
+    sequence: int = Field(default=0, ge=0, description="Order among documents of one type on one order (refunds).")
 
 
 class DocumentPlan(BaseModel):
@@ -93,4 +95,5 @@ class DocumentPlan(BaseModel):
     order_number: str
     order_version: int = Field(ge=1)
     mode: TransactionMode
+    numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)
     documents: tuple[PlannedDocument, ...]

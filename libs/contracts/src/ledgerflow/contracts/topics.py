@@ -11,6 +11,7 @@ class Topic(StrEnum):
     PLANS = "ledger.plans"
     COMMANDS = "ledger.commands"
     EVENTS = "ledger.events"
+    NUMBER_FEEDBACK = "ledger.numbering"  # the writer to numbering: a number the books refused
 
 
 DEAD_LETTER_SUFFIX = ".dlq"

@@ -40,19 +40,20 @@ def build_service(
     name: str,
     schema: str,
     ddl: Sequence[str],
-    stage: Stage[Any],
+    stages: Sequence[Stage[Any]],
     settings: ServiceSettings | None = None,
     on_ready: Callable[[asyncpg.Pool], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> FastStream:
-    """A runnable FastStream app for one stage; ``ledgerflow run <service>`` runs it."""
+    """A runnable FastStream app for a service's stages; ``ledgerflow run <service>`` runs it."""
     settings = settings or ServiceSettings()
     provider = tracer_provider(name)
     # Spans of plain code (the accounting API client, say) go to this service's provider too.
     trace.set_tracer_provider(provider)
     broker = make_broker(settings.kafka, name, [KafkaTelemetryMiddleware(tracer_provider=provider)])
-    runner_ref: dict[str, StageRunner[Any]] = {}
-    subscribe(broker, stage, runner_ref)
+    runners: dict[str, StageRunner[Any]] = {}
+    for stage in stages:
+        subscribe(broker, stage, runners)
 
     @asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -62,7 +63,8 @@ def build_service(
         if on_ready is not None:
             await on_ready(pool)
         relay = OutboxRelay(pool, broker, sweep_seconds=settings.outbox_sweep_seconds)
-        runner_ref["runner"] = StageRunner(stage, pool, relay)
+        for stage in stages:
+            runners[stage.name] = StageRunner(stage, pool, relay)
         relay.start()
         try:
             yield

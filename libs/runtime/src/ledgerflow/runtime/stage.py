@@ -154,8 +154,11 @@ def _tenant_hint(body: bytes) -> str:
 RETRY_PAUSE_SECONDS = 1.0
 
 
-def subscribe(broker: KafkaBroker, stage: Stage[Any], runner_ref: dict[str, StageRunner[Any]]) -> None:
-    """Register the stage's consumer: offsets are committed after processing, never before."""
+def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRunner[Any]]) -> None:
+    """Register the stage's consumer: offsets are committed after processing, never before.
+
+    ``runners`` is filled at start-up, once the database pool exists, under the stage's name.
+    """
 
     @broker.subscriber(
         stage.input_topic,
@@ -171,7 +174,7 @@ def subscribe(broker: KafkaBroker, stage: Stage[Any], runner_ref: dict[str, Stag
             offset=getattr(record, "offset", None),
         )
         try:
-            await runner_ref["runner"].process(message.body, source)
+            await runners[stage.name].process(message.body, source)
         except Exception:
             log.exception("message.retry", stage=stage.name, partition=source.partition, offset=source.offset)
             await asyncio.sleep(RETRY_PAUSE_SECONDS)  # seek back and retry; do not spin on a dead database

@@ -11,4 +11,4 @@ from ledgerflow.runtime.stage import Stage
 
 def create_app() -> FastStream:
     stage = Stage(name=STAGE, input_topic=Topic.RAW_ORDERS, input_model=RawOrderEnvelope, handler=handle_raw_order)
-    return build_service(name="ledgerflow-ingest", schema="ingest", ddl=DDL, stage=stage)
+    return build_service(name="ledgerflow-ingest", schema="ingest", ddl=DDL, stages=[stage])

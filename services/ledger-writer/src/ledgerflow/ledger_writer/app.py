@@ -3,6 +3,7 @@ from __future__ import annotations
 from faststream import FastStream
 
 from ledgerflow.contracts import LedgerCommand, Topic
+from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
@@ -23,7 +24,7 @@ def create_app() -> FastStream:
     return build_service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
-        ddl=(*INTENTS_DDL, *REFERENCES_DDL),
-        stage=stage,
+        ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL),
+        stages=[stage],
         on_stop=client.aclose,
     )

@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ledgerflow.contracts import DeadLetter, LedgerCommand, LedgerEvent, LedgerStatus, Topic, dead_letter_topic
-from ledgerflow.ledger_writer.posting import DocumentWriter
+from ledgerflow.contracts import (
+    DeadLetter,
+    LedgerCommand,
+    LedgerEvent,
+    LedgerStatus,
+    NumberRejected,
+    Topic,
+    dead_letter_topic,
+)
+from ledgerflow.ledger_writer.posting import DocumentWriter, Renumber
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.settings import WriterSettings
 from ledgerflow.runtime.outbox import Outgoing
@@ -16,7 +24,11 @@ def make_handler(settings: WriterSettings, client: QuickBooksClient) -> Handler[
     async def handle_command(ctx: StageContext, command: LedgerCommand) -> Sequence[Outgoing]:
         tenant = command.meta.tenant_id
         writer = DocumentWriter(ctx.pool, client, tenant, settings.realm_for(tenant))
-        outcomes = await writer.post_all(command)
+        try:
+            outcomes = await writer.post_all(command)
+        except Renumber as refused:
+            # No event yet: numbering sends the command again with a number the books will take.
+            return [Outgoing.of(Topic.NUMBER_FEEDBACK, _rejection(command, refused))]
         failed = [o for o in outcomes if o.status is LedgerStatus.FAILED]
         event = LedgerEvent(
             meta=command.meta.derive(STAGE),
@@ -44,3 +56,19 @@ def make_handler(settings: WriterSettings, client: QuickBooksClient) -> Handler[
         return messages
 
     return handle_command
+
+
+def _rejection(command: LedgerCommand, refused: Renumber) -> NumberRejected:
+    numbered = refused.numbered
+    assert numbered.doc_number is not None
+    return NumberRejected(
+        meta=command.meta.derive(f"{STAGE}.renumber"),
+        connection_id=command.connection_id,
+        command_message_id=command.meta.message_id,
+        document_key=numbered.document.key,
+        number_space=numbered.number_space,
+        doc_number=numbered.doc_number,
+        reason=refused.reason,
+        books_last_number=refused.books_last,
+        held_by=refused.held_by,
+    )

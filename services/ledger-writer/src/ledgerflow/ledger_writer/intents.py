@@ -55,22 +55,31 @@ class Intent:
         return self.status == "pending" and self.attempts > 0
 
 
-def request_id_for(tenant_id: str, document_key: str) -> uuid.UUID:
-    """The same document always goes out with the same ``requestid``, on every retry and replica."""
-    return derive_message_id("qbo-request", tenant_id, document_key)
+def request_id_for(tenant_id: str, document_key: str, doc_number: str | None) -> uuid.UUID:
+    """The same document always goes out with the same ``requestid``, on every retry and replica.
+
+    A document given a new number (the books refused the old one) is a new request.
+    """
+    return derive_message_id("qbo-request", tenant_id, document_key, doc_number or "")
 
 
 async def open_intent(
     pool: asyncpg.Pool, tenant_id: str, document_key: str, entity: str, doc_number: str | None
 ) -> Intent:
     async with pool.acquire() as conn:
+        # A renumbered document starts afresh under its new number; a posted one never changes.
         await conn.execute(
             """INSERT INTO document_intents (tenant_id, document_key, entity, request_id, doc_number)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, document_key) DO NOTHING""",
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (tenant_id, document_key) DO UPDATE
+               SET doc_number = excluded.doc_number, request_id = excluded.request_id, attempts = 0,
+                   status = 'pending', error = NULL, updated_at = now()
+               WHERE document_intents.status <> 'posted'
+                 AND document_intents.doc_number IS DISTINCT FROM excluded.doc_number""",
             tenant_id,
             document_key,
             entity,
-            request_id_for(tenant_id, document_key),
+            request_id_for(tenant_id, document_key, doc_number),
             doc_number,
         )
         row = await conn.fetchrow(

@@ -9,21 +9,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import structlog
 
 from ledgerflow.contracts import (
+    CollisionPolicy,
     DocumentOutcome,
     DocumentType,
     ErrorDetail,
     LedgerCommand,
     LedgerStatus,
     NumberedDocument,
+    NumberingMode,
+    NumberingPolicy,
     quantize,
 )
 from ledgerflow.ledger_writer import intents
+from ledgerflow.ledger_writer.books_numbering import BooksNumbering, numeric_tail
 from ledgerflow.ledger_writer.intents import Intent
 from ledgerflow.ledger_writer.qbo import mapping
 from ledgerflow.ledger_writer.qbo.client import AmbiguousOutcome, QboFaultError, QuickBooksClient, equals
@@ -41,6 +45,23 @@ class Posted:
     outcome: DocumentOutcome
 
 
+class Renumber(Exception):
+    """The books will not take this document's number; numbering must give it another (N2, N3)."""
+
+    def __init__(
+        self,
+        numbered: NumberedDocument,
+        reason: Literal["taken", "behind_books"],
+        books_last: str | None = None,
+        held_by: str | None = None,
+    ) -> None:
+        super().__init__(f"{numbered.document.key}: number {numbered.doc_number} {reason}")
+        self.numbered = numbered
+        self.reason = reason
+        self.books_last = books_last
+        self.held_by = held_by
+
+
 class DocumentWriter:
     def __init__(self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str) -> None:
         self._pool = pool
@@ -48,8 +69,14 @@ class DocumentWriter:
         self._tenant = tenant_id
         self._realm = realm
         self._refs = References(pool, client, tenant_id, realm)
+        self._books_numbering = BooksNumbering(pool, client, tenant_id, realm)
+        self._policy = NumberingPolicy()
+        self._prefix = ""
 
     async def post_all(self, command: LedgerCommand) -> list[DocumentOutcome]:
+        """Each document's outcome, in order; raises ``Renumber`` when the books refuse a number."""
+        self._policy = command.numbering
+        self._prefix = command.numbering.prefix_for(command.channel.value)
         posted: dict[str, Posted] = {}
         outcomes = []
         for numbered in command.documents:
@@ -86,6 +113,7 @@ class DocumentWriter:
                     log.info("document.adopted_after_unknown_outcome", key=doc.key, id=existing["Id"])
                     return await self._settle(numbered, intent, existing)
             body = await self._body(numbered, customer_id, posted)
+            await self._check_in_step(numbered, entity)
         except QboFaultError as fault:  # a customer or item the books refuse to create
             return await self._refused(numbered, intent, entity, fault)
         await intents.mark_sending(self._pool, intent)
@@ -122,11 +150,25 @@ class DocumentWriter:
                 return record
         return None
 
+    async def _check_in_step(self, numbered: NumberedDocument, entity: str) -> None:
+        """In next-number mode a number at or below the books' last one would break their sequence."""
+        if numbered.doc_number is None or self._policy.mode is not NumberingMode.NEXT_NUMBER:
+            return
+        ours = numeric_tail(numbered.doc_number, self._prefix)
+        last_value, last_number = await self._books_numbering.last(entity, self._prefix)
+        if ours is not None and last_value is not None and ours <= last_value:
+            raise Renumber(numbered, "behind_books", books_last=last_number)
+
     async def _refused(self, numbered: NumberedDocument, intent: Intent, entity: str, fault: QboFaultError) -> Posted:
         if fault.code == DUPLICATE_DOC_NUMBER and (match := _EXISTING_TXN.search(fault.detail)):
             existing = await self._client.read(self._realm, entity, match.group(1))
             if existing.get("PrivateNote") == numbered.document.memo:
                 return await self._settle(numbered, intent, existing)  # our own earlier post
+            if self._policy.on_collision is CollisionPolicy.NEXT_FREE:
+                last = None
+                if self._policy.mode is NumberingMode.NEXT_NUMBER:
+                    last = (await self._books_numbering.last(entity, self._prefix))[1]
+                raise Renumber(numbered, "taken", books_last=last, held_by=f"{entity} {match.group(1)}")
             error = ErrorDetail(
                 code="number.collision",
                 message=f"{entity} number {numbered.doc_number} is already used in QuickBooks by another "
@@ -144,6 +186,8 @@ class DocumentWriter:
 
     async def _settle(self, numbered: NumberedDocument, intent: Intent, record: dict[str, Any]) -> Posted:
         settled = await intents.mark_posted(self._pool, intent, record)
+        if settled.doc_number:
+            await self._books_numbering.used(intent.entity, self._prefix, settled.doc_number)
         return Posted(settled, _outcome(numbered, settled))
 
 

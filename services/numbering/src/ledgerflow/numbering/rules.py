@@ -20,6 +20,8 @@ NUMBER_SPACES: dict[DocumentType, str] = {
     DocumentType.PAYMENT: "payment",
 }
 
+COLLISION_SUFFIXES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
 
 def order_document_number(order_number: str, prefix: str = "", limit: int = QBO_DOC_NUMBER_LIMIT) -> str:
     """``prefix + order_number``, shortened deterministically when longer than ``limit``.
@@ -40,3 +42,21 @@ def order_document_number(order_number: str, prefix: str = "", limit: int = QBO_
             f"Use a prefix shorter than {limit} characters.",
         )
     return prefix + number[-room:]
+
+
+def order_number_with_sequence(order_number: str, sequence: int) -> str:
+    """Several documents of one type on one order (refunds): N, N-1, N-2."""
+    return order_number if sequence == 0 else f"{order_number}-{sequence}"
+
+
+def collision_candidates(order_number: str) -> list[str]:
+    """In order-number mode, the numbers tried after a collision: 1001A, 1001B, ..."""
+    return [order_number + suffix for suffix in COLLISION_SUFFIXES]
+
+
+def numeric_tail(number: str, prefix: str) -> int | None:
+    """The counter value of ``prefix + digits``; None for a number of another shape."""
+    if not number.startswith(prefix):
+        return None
+    tail = number[len(prefix) :]
+    return int(tail) if tail.isdigit() else None

@@ -16,4 +16,4 @@ def create_app() -> FastStream:
         input_model=OrderNormalized,
         handler=make_handler(PlannerSettings()),
     )
-    return build_service(name="ledgerflow-planner", schema="planner", ddl=DDL, stage=stage)
+    return build_service(name="ledgerflow-planner", schema="planner", ddl=DDL, stages=[stage])

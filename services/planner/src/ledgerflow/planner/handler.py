@@ -47,6 +47,7 @@ def make_handler(settings: PlannerSettings) -> Handler[OrderNormalized]:
             order_number=order.order_number,
             order_version=message.order_version,
             mode=mode,
+            numbering=settings.numbering,
             documents=documents,
         )
         await ctx.conn.execute(

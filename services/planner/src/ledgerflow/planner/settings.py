@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledgerflow.contracts import TransactionMode
+from ledgerflow.contracts import NumberingPolicy, TransactionMode
 
 
 class ItemNames(BaseModel):
@@ -22,3 +22,4 @@ class PlannerSettings(BaseSettings):
 
     default_mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
     items: ItemNames = Field(default_factory=ItemNames)
+    numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)

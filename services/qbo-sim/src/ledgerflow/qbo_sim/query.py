@@ -151,6 +151,11 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
     return str(actual), str(expected)
 
 
+def _creation(record: dict[str, Any]) -> int:
+    identifier = str(record.get("Id", ""))
+    return int(identifier) if identifier.isdigit() else 0
+
+
 def indexed_equality(query: Query, fields: tuple[str, ...]) -> tuple[str, str] | None:
     """A ``field = 'value'`` condition on an indexed field, which narrows the records to scan."""
     for condition in query.conditions:
@@ -164,7 +169,10 @@ def run(query: Query, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     if query.count:
         return {"totalCount": len(selected)}
     if query.order_by:
-        selected.sort(key=lambda r: str(_field(r, query.order_by or "") or ""), reverse=query.descending)
+        # Ties (documents created in the same second) keep creation order, newest first when descending.
+        selected.sort(
+            key=lambda r: (str(_field(r, query.order_by or "") or ""), _creation(r)), reverse=query.descending
+        )
     page = selected[query.start - 1 : query.start - 1 + query.max_results]
     if not page:
         return {}  # QuickBooks leaves the entity key out when nothing matches

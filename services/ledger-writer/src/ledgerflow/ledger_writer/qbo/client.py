@@ -86,6 +86,13 @@ class QuickBooksClient:
         answer = await self._send("GET", f"/v3/company/{realm}/query", params)
         return list(answer.get("QueryResponse", {}).get(entity, []))
 
+    async def latest(self, realm: str, entity: str, count: int = 50) -> list[dict[str, Any]]:
+        """The ``count`` documents created last (their numbers show where the books' sequence is)."""
+        statement = f"select * from {entity} ORDERBY MetaData.CreateTime DESC MAXRESULTS {count}"
+        params = {"minorversion": str(self._minorversion), "query": statement}
+        answer = await self._send("GET", f"/v3/company/{realm}/query", params)
+        return list(answer.get("QueryResponse", {}).get(entity, []))
+
     async def _send(
         self, method: str, path: str, params: dict[str, str], json_body: dict[str, Any] | None = None
     ) -> dict[str, Any]:

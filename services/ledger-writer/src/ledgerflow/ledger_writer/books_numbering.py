@@ -1,0 +1,94 @@
+"""Where each of the books' number sequences stands, so next-number documents stay in step with it (N2).
+
+The books' sequence continues from the last number used, wherever it came from (ledgerflow, or a
+bookkeeper typing a document in). Before a next-number document is posted, its number must be past
+that last number; the last number is read from the books when not known or no longer fresh.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS books_numbering (
+        tenant_id   text        NOT NULL,
+        entity      text        NOT NULL,
+        prefix      text        NOT NULL,
+        last_value  bigint,
+        last_number text,
+        checked_at  timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, entity, prefix)
+    )
+    """,
+)
+
+REFRESH_AFTER = timedelta(minutes=5)
+
+
+def numeric_tail(number: str | None, prefix: str) -> int | None:
+    if not number or not number.startswith(prefix):
+        return None
+    tail = number[len(prefix) :]
+    return int(tail) if tail.isdigit() else None
+
+
+class BooksNumbering:
+    def __init__(self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str) -> None:
+        self._pool = pool
+        self._client = client
+        self._tenant = tenant_id
+        self._realm = realm
+
+    async def last(self, entity: str, prefix: str) -> tuple[int | None, str | None]:
+        """The highest ``prefix + digits`` number in use in the books for ``entity``."""
+        row = await self._pool.fetchrow(
+            "SELECT last_value, last_number, checked_at FROM books_numbering "
+            "WHERE tenant_id = $1 AND entity = $2 AND prefix = $3",
+            self._tenant,
+            entity,
+            prefix,
+        )
+        if row is not None and datetime.now(UTC) - row["checked_at"] < REFRESH_AFTER:
+            return row["last_value"], row["last_number"]
+        recent = await self._client.latest(self._realm, entity)
+        numbers = [(numeric_tail(r.get("DocNumber"), prefix), r.get("DocNumber")) for r in recent]
+        value, number = max(((v, n) for v, n in numbers if v is not None), default=(None, None))
+        if row is not None and row["last_value"] is not None and (value is None or row["last_value"] > value):
+            value, number = row["last_value"], row["last_number"]
+        await self._save(entity, prefix, value, number)
+        return value, number
+
+    async def used(self, entity: str, prefix: str, number: str) -> None:
+        value = numeric_tail(number, prefix)
+        if value is None:
+            return
+        await self._pool.execute(
+            """INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)
+               VALUES ($1, $2, $3, $4, $5, now())
+               ON CONFLICT (tenant_id, entity, prefix) DO UPDATE
+               SET last_value = excluded.last_value, last_number = excluded.last_number
+               WHERE books_numbering.last_value IS NULL OR books_numbering.last_value < excluded.last_value""",
+            self._tenant,
+            entity,
+            prefix,
+            value,
+            number,
+        )
+
+    async def _save(self, entity: str, prefix: str, value: int | None, number: str | None) -> None:
+        await self._pool.execute(
+            """INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)
+               VALUES ($1, $2, $3, $4, $5, now())
+               ON CONFLICT (tenant_id, entity, prefix) DO UPDATE
+               SET last_value = excluded.last_value, last_number = excluded.last_number, checked_at = now()""",
+            self._tenant,
+            entity,
+            prefix,
+            value,
+            number,
+        )

@@ -1,0 +1,189 @@
+"""Numbers for a plan's documents, in the caller's transaction (the one holding inbox and outbox).
+
+Order-number mode (N1) derives the number from the order; next-number mode (N2) takes it from a
+counter row per tenant, number space and prefix. The row lock serialises allocators of one sequence
+across replicas, and a rolled-back transaction gives its number back, so a sequence has no gap except
+the numbers the books already hold.
+"""
+
+from __future__ import annotations
+
+from ledgerflow.contracts import (
+    CollisionPolicy,
+    DocumentPlan,
+    DocumentType,
+    NumberingMode,
+    NumberingPolicy,
+    PlannedDocument,
+)
+from ledgerflow.numbering.rules import (
+    NUMBER_SPACES,
+    collision_candidates,
+    numeric_tail,
+    order_document_number,
+    order_number_with_sequence,
+)
+from ledgerflow.runtime.database import DbConnection
+from ledgerflow.runtime.errors import StageError
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS assigned_numbers (
+        tenant_id    text        NOT NULL,
+        number_space text        NOT NULL,
+        doc_number   text        NOT NULL,
+        document_key text        NOT NULL,
+        assigned_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, number_space, doc_number),
+        UNIQUE (tenant_id, document_key)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS counters (
+        tenant_id    text   NOT NULL,
+        number_space text   NOT NULL,
+        prefix       text   NOT NULL,
+        next_number  bigint NOT NULL,
+        PRIMARY KEY (tenant_id, number_space, prefix)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS held_numbers (
+        tenant_id    text        NOT NULL,
+        number_space text        NOT NULL,
+        doc_number   text        NOT NULL,
+        held_by      text,
+        learned_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, number_space, doc_number)
+    )
+    """,
+)
+
+
+async def number_document(
+    conn: DbConnection, tenant: str, plan: DocumentPlan, doc: PlannedDocument, policy: NumberingPolicy
+) -> str | None:
+    """The document's number: the one it already has, or a new one. Payments have none (their reference is N4)."""
+    if doc.type is DocumentType.PAYMENT:
+        return None
+    space = NUMBER_SPACES[doc.type]
+    existing = await conn.fetchval(
+        "SELECT doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = $2", tenant, doc.key
+    )
+    if existing is not None:
+        return str(existing)
+    prefix = policy.prefix_for(plan.channel.value)
+    if policy.mode is NumberingMode.NEXT_NUMBER:
+        number = await _next_number(conn, tenant, space, prefix, policy.start)
+    else:
+        number = await _order_number(conn, tenant, space, plan.order_number, doc, prefix, policy)
+    await conn.execute(
+        """INSERT INTO assigned_numbers (tenant_id, number_space, doc_number, document_key)
+           VALUES ($1, $2, $3, $4)""",
+        tenant,
+        space,
+        number,
+        doc.key,
+    )
+    return number
+
+
+async def _order_number(
+    conn: DbConnection,
+    tenant: str,
+    space: str,
+    order_number: str,
+    doc: PlannedDocument,
+    prefix: str,
+    policy: NumberingPolicy,
+) -> str:
+    base = order_number_with_sequence(order_number, doc.sequence)
+    wanted = order_document_number(base, prefix, policy.max_length)
+    holder = await _holder(conn, tenant, space, wanted)
+    if holder is None:
+        return wanted
+    if policy.on_collision is CollisionPolicy.STOP:
+        raise StageError(
+            "number.collision",
+            f"{space} number {wanted} is already used by {holder}",
+            "Set a numbering prefix for this connection or channel, or let it take the next free number, "
+            "then replay the order.",
+        )
+    for candidate in collision_candidates(base):
+        number = order_document_number(candidate, prefix, policy.max_length)
+        if await _holder(conn, tenant, space, number) is None:
+            return number
+    raise StageError("number.exhausted", f"no free {space} number is left for order {order_number}")
+
+
+async def _holder(conn: DbConnection, tenant: str, space: str, number: str) -> str | None:
+    """Who holds ``number`` already: another document of ours, or one in the books."""
+    row = await conn.fetchrow(
+        """SELECT 'document ' || document_key AS holder FROM assigned_numbers
+               WHERE tenant_id = $1 AND number_space = $2 AND doc_number = $3
+           UNION ALL
+           SELECT 'a document in the books' || coalesce(' (' || held_by || ')', '') FROM held_numbers
+               WHERE tenant_id = $1 AND number_space = $2 AND doc_number = $3
+           LIMIT 1""",
+        tenant,
+        space,
+        number,
+    )
+    return None if row is None else str(row["holder"])
+
+
+async def _next_number(conn: DbConnection, tenant: str, space: str, prefix: str, start: int) -> str:
+    await conn.execute(
+        """INSERT INTO counters (tenant_id, number_space, prefix, next_number) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""",
+        tenant,
+        space,
+        prefix,
+        start,
+    )
+    while True:
+        value = await conn.fetchval(
+            """UPDATE counters SET next_number = next_number + 1
+               WHERE tenant_id = $1 AND number_space = $2 AND prefix = $3 RETURNING next_number - 1""",
+            tenant,
+            space,
+            prefix,
+        )
+        number = f"{prefix}{value}"
+        if await _holder(conn, tenant, space, number) is None:
+            return number
+
+
+async def learn_books_number(
+    conn: DbConnection, tenant: str, space: str, number: str, held_by: str | None, prefix: str, last: str | None
+) -> None:
+    """The books hold ``number`` (and have used numbers up to ``last``): never hand them out."""
+    await conn.execute(
+        """INSERT INTO held_numbers (tenant_id, number_space, doc_number, held_by) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""",
+        tenant,
+        space,
+        number,
+        held_by,
+    )
+    books_value = numeric_tail(last, prefix) if last else None
+    if books_value is not None:
+        await conn.execute(
+            """UPDATE counters SET next_number = GREATEST(next_number, $4)
+               WHERE tenant_id = $1 AND number_space = $2 AND prefix = $3""",
+            tenant,
+            space,
+            prefix,
+            books_value + 1,
+        )
+
+
+async def release(conn: DbConnection, tenant: str, document_key: str, number: str) -> bool:
+    """Take a rejected number back from its document; False when the document has moved on already."""
+    released = await conn.fetchval(
+        "DELETE FROM assigned_numbers WHERE tenant_id = $1 AND document_key = $2 AND doc_number = $3 RETURNING 1",
+        tenant,
+        document_key,
+        number,
+    )
+    return released is not None
