@@ -7,7 +7,7 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit schemas bench-sim clean
+.PHONY: install demo test lint typecheck unit schemas bench-sim bench-numbering clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ typecheck: install
 
 bench-sim: install
 	$(BIN)/python bench/sim_bench.py
+
+bench-numbering: install
+	$(BIN)/python bench/numbering_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

@@ -53,34 +53,38 @@ class LocalServices:
         )
         wait_until_listening(self.sim_port, 30, "QuickBooks simulator", alive=lambda: process.poll() is None)
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, replica: int = 1) -> None:
+        """Start a service process; replicas of one service share its consumer group."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         processes.spawn(
             [sys.executable, "-m", SERVICE_MODULES[name]],
-            pid_file=self.run_dir / f"{name}.pid",
-            log_file=self.run_dir / f"{name}.log",
+            pid_file=self._pid_file(name, replica),
+            log_file=self.run_dir / f"{name}-{replica}.log",
             env=self.env(),
         )
+
+    def _pid_file(self, name: str, replica: int) -> Path:
+        return self.run_dir / f"{name}-{replica}.pid"
 
     def start(self) -> None:
         self.start_simulator()
         for name in SERVICE_MODULES:
             self.start_service(name)
 
-    def kill_service(self, name: str) -> None:
+    def kill_service(self, name: str, replica: int = 1) -> None:
         """SIGKILL, as a crash or an OOM kill would: no graceful shutdown, no final commit."""
-        pid = processes.read_pid(self.run_dir / f"{name}.pid")
+        pid = processes.read_pid(self._pid_file(name, replica))
         if pid is not None:
             processes.terminate(pid, timeout=0, sig=signal.SIGKILL)
 
-    def stop_service(self, name: str) -> None:
-        processes.stop(self.run_dir / f"{name}.pid", timeout=30)
+    def stop_service(self, name: str, replica: int = 1) -> None:
+        processes.stop(self._pid_file(name, replica), timeout=30)
 
     def stop(self) -> None:
-        for name in SERVICE_MODULES:
-            self.stop_service(name)
+        pid_files = [p for name in SERVICE_MODULES for p in self.run_dir.glob(f"{name}-*.pid")]
+        processes.stop_all(pid_files, timeout=30)
         processes.stop(self.run_dir / "qbo-sim.pid", timeout=10)
 
-    def log_tail(self, name: str, lines: int = 20) -> str:
-        path = self.run_dir / f"{name}.log"
+    def log_tail(self, name: str, lines: int = 20, replica: int = 1) -> str:
+        path = self.run_dir / f"{name}-{replica}.log"
         return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""

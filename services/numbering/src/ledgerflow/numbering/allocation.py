@@ -67,6 +67,8 @@ async def number_document(
     if doc.type is DocumentType.PAYMENT:
         return None
     space = NUMBER_SPACES[doc.type]
+    # Two transactions numbering the same document wait for each other instead of both allocating.
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"number/{tenant}/{doc.key}")
     existing = await conn.fetchval(
         "SELECT doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = $2", tenant, doc.key
     )
@@ -133,14 +135,6 @@ async def _holder(conn: DbConnection, tenant: str, space: str, number: str) -> s
 
 
 async def _next_number(conn: DbConnection, tenant: str, space: str, prefix: str, start: int) -> str:
-    await conn.execute(
-        """INSERT INTO counters (tenant_id, number_space, prefix, next_number) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING""",
-        tenant,
-        space,
-        prefix,
-        start,
-    )
     while True:
         value = await conn.fetchval(
             """UPDATE counters SET next_number = next_number + 1
@@ -149,6 +143,16 @@ async def _next_number(conn: DbConnection, tenant: str, space: str, prefix: str,
             space,
             prefix,
         )
+        if value is None:  # the sequence's first number: create its row, then take from it
+            await conn.execute(
+                """INSERT INTO counters (tenant_id, number_space, prefix, next_number) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT DO NOTHING""",
+                tenant,
+                space,
+                prefix,
+                start,
+            )
+            continue
         number = f"{prefix}{value}"
         if await _holder(conn, tenant, space, number) is None:
             return number
