@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -15,15 +16,22 @@ ZERO = Decimal(0)
 
 
 class PaymentState(StrEnum):
-    """Payment state classified from the channel's own payment fields (R3), never from order status."""
+    """Payment state classified from the channel's own payment fields (R3), never from order status.
+
+    ``unknown`` is for a channel value that cannot be classified (a plugin's custom status): the raw
+    value stays in ``channel_status`` and nothing is treated as paid.
+    """
 
     PAID = "paid"
     UNPAID = "unpaid"
+    AUTHORIZED = "authorized"
     PARTIALLY_PAID = "partially_paid"
     ON_TERMS = "on_terms"
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
     VOIDED = "voided"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
 
 
 class FulfillmentState(StrEnum):
@@ -71,6 +79,9 @@ class TaxLine(_Part):
     title: str
     rate: Decimal | None = None
     amount: Decimal
+    channel_liable: bool = Field(
+        default=False, description="Collected and remitted by the marketplace (Amazon's MarketplaceFacilitator)."
+    )
 
 
 class OrderLine(_Part):
@@ -113,10 +124,14 @@ class FeeLine(_Part):
 
 
 class OrderPayment(_Part):
-    """Money received for the order; ``transaction_id`` is the processor's reference (N4)."""
+    """Money received for the order; ``transaction_id`` is the processor's reference (N4).
+
+    Gift cards and store credit redeemed at checkout are tenders like any other, not discounts.
+    """
 
     transaction_id: str | None = None
     method: str | None = None
+    tender: Literal["payment", "gift_card", "store_credit"] = "payment"
     amount: Decimal
     paid_at: datetime | None = None
 
@@ -154,6 +169,10 @@ class CanonicalOrder(BaseModel):
     fulfillment_state: FulfillmentState = FulfillmentState.UNFULFILLED
     refunds: tuple[OrderRefund, ...] = ()
     channel_total: Decimal = Field(description="The channel's own order total, for the balance check.")
+    presentment_currency: CurrencyCode | None = Field(
+        default=None, description="The currency the buyer saw, when not the order's (kept for the memo)."
+    )
+    presentment_total: Decimal | None = None
     note: str | None = None
 
     @property

@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ledgerflow.contracts import CanonicalOrder, Channel
-from ledgerflow.ingest.normalizers import shopify
 from ledgerflow.ingest.normalizers.errors import NormalizationError
 
 Normalizer = Callable[[dict[str, Any]], CanonicalOrder]
 
-NORMALIZERS: dict[Channel, Normalizer] = {
-    Channel.SHOPIFY: shopify.normalize,
-}
+
+def normalizer_for(channel: Channel) -> Normalizer | None:
+    """The channel's module here, ``ledgerflow.ingest.normalizers.<channel>``, exposes ``normalize(payload)``."""
+    try:
+        module = importlib.import_module(f"{__name__}.{channel.value}")
+    except ModuleNotFoundError:
+        return None
+    return cast("Normalizer", module.normalize)
+
+
+def supported_channels() -> list[Channel]:
+    return [channel for channel in Channel if normalizer_for(channel) is not None]
 
 
 def normalize(channel: Channel, payload: dict[str, Any]) -> CanonicalOrder:
     """Normalize one order and check that its parts add up to the channel's own total."""
-    normalizer = NORMALIZERS.get(channel)
+    normalizer = normalizer_for(channel)
     if normalizer is None:
-        supported = ", ".join(sorted(NORMALIZERS))
+        supported = ", ".join(c.value for c in supported_channels())
         raise NormalizationError(
             "channel.unsupported",
             f"orders from channel '{channel}' cannot be normalized yet (supported: {supported})",
             "Publish the order through a supported channel or the custom-store format.",
         )
-    order = normalizer(payload)
+    if not isinstance(payload, dict):
+        raise NormalizationError(
+            "payload.not_an_order", f"a {channel} order is a JSON object, not {type(payload).__name__}"
+        )
+    try:
+        order = normalizer(payload)
+    except NormalizationError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError) as exc:
+        # A shape no rule foresaw: still a dead letter with a reason, never a crashed consumer.
+        raise NormalizationError(
+            "payload.malformed",
+            f"the {channel} payload does not have the shape of a {channel} order ({type(exc).__name__}: {exc})",
+            "Publish the order exactly as the channel's API returns it (see docs/channels.md).",
+        ) from exc
     check_balance(order)
     return order
 
@@ -44,4 +67,4 @@ def check_balance(order: CanonicalOrder) -> None:
         )
 
 
-__all__ = ["NORMALIZERS", "NormalizationError", "normalize"]
+__all__ = ["NormalizationError", "normalize", "normalizer_for", "supported_channels"]

@@ -19,7 +19,15 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.contracts.canonical import ZERO, OrderRefund
 from ledgerflow.ingest.normalizers.errors import NormalizationError
-from ledgerflow.ingest.normalizers.fields import decimal, money, optional_money, required, text, timestamp
+from ledgerflow.ingest.normalizers.fields import (
+    decimal,
+    money,
+    optional_money,
+    quantity,
+    required,
+    text,
+    timestamp,
+)
 
 _PAYMENT_STATES = {
     "paid": PaymentState.PAID,
@@ -108,7 +116,7 @@ def _line(li: dict[str, Any], currency: str, index: int) -> OrderLine:
         line_id=str(li.get("id", index)),
         sku=text(li.get("sku")),
         title=text(li.get("name")) or text(li.get("title")) or f"line {index + 1}",
-        quantity=decimal(required(li, "quantity", where), f"{where}.quantity"),
+        quantity=quantity(required(li, "quantity", where), f"{where}.quantity"),
         unit_price=money(required(li, "price", where), currency, f"{where}.price"),
         discount=discount,
         tax=sum((t.amount for t in tax_lines), ZERO),
