@@ -253,6 +253,20 @@ def books(
 
 
 @app.command()
+def webhooks(host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Receive signed Shopify and WooCommerce webhooks and publish them to orders.raw.
+
+    Connections and their secrets come from LEDGERFLOW_WEBHOOK_CONNECTIONS (JSON), Kafka from
+    LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS.
+    """
+    import uvicorn
+
+    from ledgerflow.ingest.webhooks import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def run(service: Service) -> None:
     """Run one service in the foreground (configured by LEDGERFLOW_* variables)."""
     import importlib
@@ -265,8 +279,11 @@ def run(service: Service) -> None:
 
 @schemas_app.command("export")
 def schemas_export(directory: Annotated[Path, typer.Argument()] = Path("docs/schemas")) -> None:
-    """Write the JSON Schema of every message model."""
+    """Write the JSON Schema of every message model, and of the custom-store order format."""
     from ledgerflow.contracts.schemas import export_json_schemas
+    from ledgerflow.ingest.normalizers.custom import CustomStoreOrder
 
-    for path in export_json_schemas(directory):
+    custom = directory / "custom_store_order.schema.json"
+    custom.write_text(json.dumps(CustomStoreOrder.model_json_schema(), indent=2, sort_keys=True) + "\n")
+    for path in [*export_json_schemas(directory), custom]:
         console.print(str(path), highlight=False)

@@ -1,0 +1,134 @@
+"""The webhook receiver: platform signatures checked in constant time, then onto orders.raw."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from ledgerflow.cli.samples import SampleOrder
+from ledgerflow.contracts import Channel, RawOrderEnvelope
+from ledgerflow.ingest.webhooks import WebhookConnection, WebhookSettings, create_webhook_app, signature_of
+
+SECRET = "shpss_0123456789abcdef"
+SETTINGS = WebhookSettings(
+    connections={
+        "acme-shopify": WebhookConnection(tenant="acme", channel=Channel.SHOPIFY, secret=SECRET),
+        "acme-woo": WebhookConnection(tenant="acme", channel=Channel.WOOCOMMERCE, secret=SECRET),
+        "acme-square": WebhookConnection(tenant="acme", channel=Channel.SQUARE, secret=SECRET),
+    },
+    max_body_bytes=64 * 1024,
+)
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[RawOrderEnvelope] = []
+
+    async def publish(self, envelope: RawOrderEnvelope) -> None:
+        self.published.append(envelope)
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def client(publisher: RecordingPublisher) -> httpx.AsyncClient:
+    app = create_webhook_app(SETTINGS, publisher)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver")
+
+
+def _body(samples: dict[str, SampleOrder]) -> bytes:
+    order: dict[str, Any] = samples["acme-1001-paid-tax-shipping-discount"].payload()["order"]
+    return json.dumps(order).encode()
+
+
+async def test_a_signed_shopify_webhook_is_published_for_the_connections_tenant(
+    client: httpx.AsyncClient, publisher: RecordingPublisher, samples: dict[str, SampleOrder]
+) -> None:
+    body = _body(samples)
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body), "X-Shopify-Webhook-Id": "b54557e4"}
+    response = await client.post("/webhooks/acme-shopify/shopify", content=body, headers=headers)
+    assert response.status_code == 202
+    (envelope,) = publisher.published
+    assert (envelope.meta.tenant_id, envelope.connection_id, envelope.channel, envelope.source) == (
+        "acme", "acme-shopify", Channel.SHOPIFY, "webhook",
+    )  # fmt: skip
+    assert envelope.payload["order_number"] == 1001
+
+
+async def test_a_redelivered_webhook_becomes_the_same_message(
+    client: httpx.AsyncClient, publisher: RecordingPublisher, samples: dict[str, SampleOrder]
+) -> None:
+    body = _body(samples)
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body), "X-Shopify-Webhook-Id": "same-delivery"}
+    for _ in range(2):
+        await client.post("/webhooks/acme-shopify/shopify", content=body, headers=headers)
+    first, second = publisher.published
+    assert first.meta.message_id == second.meta.message_id
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IHRoZSBzaWduYXR1cmU=", signature_of("another-secret", b"{}")])
+async def test_a_missing_or_wrong_signature_is_401_and_nothing_is_published(
+    client: httpx.AsyncClient, publisher: RecordingPublisher, samples: dict[str, SampleOrder], signature: str | None
+) -> None:
+    headers = {} if signature is None else {"X-Shopify-Hmac-SHA256": signature}
+    response = await client.post("/webhooks/acme-shopify/shopify", content=_body(samples), headers=headers)
+    assert response.status_code == 401
+    assert publisher.published == []
+
+
+async def test_a_body_changed_after_signing_is_refused(
+    client: httpx.AsyncClient, publisher: RecordingPublisher, samples: dict[str, SampleOrder]
+) -> None:
+    body = _body(samples)
+    tampered = body.replace(b'"340.11"', b'"0.01"')
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body)}
+    assert (await client.post("/webhooks/acme-shopify/shopify", content=tampered, headers=headers)).status_code == 401
+    assert publisher.published == []
+
+
+async def test_woocommerce_signature_and_its_ping(client: httpx.AsyncClient, publisher: RecordingPublisher) -> None:
+    ping = b"webhook_id=12"
+    headers = {"X-WC-Webhook-Signature": signature_of(SECRET, ping)}
+    assert (await client.post("/webhooks/acme-woo/woocommerce", content=ping, headers=headers)).json() == {
+        "status": "ping"
+    }
+    order = json.dumps({"id": 727, "number": "727"}).encode()
+    headers = {"X-WC-Webhook-Signature": signature_of(SECRET, order), "X-WC-Webhook-Delivery-ID": "91"}
+    assert (await client.post("/webhooks/acme-woo/woocommerce", content=order, headers=headers)).status_code == 202
+    assert publisher.published[0].channel is Channel.WOOCOMMERCE
+
+
+async def test_a_body_over_the_limit_is_413(client: httpx.AsyncClient, publisher: RecordingPublisher) -> None:
+    body = b"{" + b" " * (64 * 1024) + b"}"
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body)}
+    assert (await client.post("/webhooks/acme-shopify/shopify", content=body, headers=headers)).status_code == 413
+    assert publisher.published == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/webhooks/nobody/shopify", 404),
+        ("/webhooks/acme-shopify/woocommerce", 400),
+        ("/webhooks/acme-shopify/myspace", 404),
+        ("/webhooks/acme-square/square", 400),
+    ],
+)
+async def test_wrong_connection_or_channel(client: httpx.AsyncClient, path: str, status: int) -> None:
+    body = b"{}"
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body)}
+    response = await client.post(path, content=body, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+async def test_a_signed_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None:
+    body = b"<order/>"
+    headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body)}
+    assert (await client.post("/webhooks/acme-shopify/shopify", content=body, headers=headers)).status_code == 400
