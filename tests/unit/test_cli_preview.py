@@ -99,3 +99,14 @@ def test_human_output_shows_documents(samples: dict[str, SampleOrder]) -> None:
     )
     assert result.exit_code == 0
     assert "invoice 1001" in result.stdout and "TENT-2P" in result.stdout
+
+
+def test_an_oversized_order_is_refused_before_anything_is_published(tmp_path: Path) -> None:
+    huge = _write(tmp_path, {"order": {"id": 1, "note": "x" * 1_100_000}})
+    result = runner.invoke(
+        app,
+        ["publish", "--tenant", "acme", "--connection", "shop", "--channel", "shopify",
+         "--bootstrap", "127.0.0.1:1", str(huge)],
+    )  # fmt: skip
+    line = _one_line_error(result)
+    assert "bytes" in line and "orders.raw" in line

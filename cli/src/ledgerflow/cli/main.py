@@ -107,14 +107,18 @@ def publish(
 ) -> None:
     """Publish raw order envelopes onto ``orders.raw``, keyed by tenant."""
     from ledgerflow.cli.preview import PreviewInputError, load_payload
-    from ledgerflow.cli.publishing import OrderToPublish, publish_orders
+    from ledgerflow.cli.publishing import MessageTooLarge, OrderToPublish, publish_orders
 
     try:
         orders = [OrderToPublish(tenant, connection, channel, load_payload(f)) for f in files]
     except PreviewInputError as exc:
-        err_console.print(f"error: {exc}", highlight=False)
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+    try:
+        published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+    except MessageTooLarge as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     for file, p in zip(files, published, strict=True):
         console.print(
             f"{file}: message {p.envelope.meta.message_id} -> orders.raw[{p.partition}]@{p.offset}", highlight=False
@@ -162,7 +166,27 @@ def _print_preview(body: dict[str, object]) -> None:
         f"[bold]{order['channel']} order {order['number']}[/] {order['total']} {order['currency']} "
         f"({order['payment_state']}, {order['customer'] or 'guest'})"
     )
+    canonical = body["canonical"]
+    assert isinstance(canonical, dict)
+    lines = Table(title="Canonical order")
+    for column in ("line", "sku", "title", "quantity", "unit_price", "discount", "tax"):
+        lines.add_column(column)
+    for line in canonical["lines"]:
+        lines.add_row(*(str(line[c] if line[c] is not None else "") for c in ("line_id", "sku", "title", "quantity",
+                        "unit_price", "discount", "tax")))  # fmt: skip
+    for shipping in canonical["shipping_lines"]:
+        lines.add_row("shipping", "", shipping["title"], "1", shipping["amount"], shipping["discount"], shipping["tax"])
+    for fee in canonical["fees"]:
+        lines.add_row("fee", "", fee["title"], "1", fee["amount"], "", fee["tax"])
+    console.print(lines)
+    taxes = ", ".join(f"{t['title']} {t['amount']}" for t in canonical["tax_lines"]) or "none"
+    paid = ", ".join(f"{p['amount']} by {p['method'] or p['tender']}" for p in canonical["payments"]) or "nothing"
+    console.print(f"tax: {taxes}; paid: {paid}; tax included in prices: {canonical['taxes_included']}")
     for doc in body["documents"]:  # type: ignore[attr-defined]
+        if not doc["lines"]:
+            applied = ", ".join(doc["applies_to"]) or "nothing (unapplied credit)"
+            console.print(f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}", highlight=False)
+            continue
         table = Table(title=f"{doc['type']} {doc['number'] or ''} total {doc['total']} {doc['currency']}")
         for column in ("kind", "item", "description", "quantity", "unit_price", "amount"):
             table.add_column(column)

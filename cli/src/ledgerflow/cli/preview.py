@@ -68,6 +68,7 @@ class Preview:
             },
             "documents": self.documents,
             "errors": self.errors,
+            "canonical": order.model_dump(mode="json"),
         }
 
 

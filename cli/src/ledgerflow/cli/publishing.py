@@ -26,6 +26,14 @@ class OrderToPublish:
     payload: dict[str, Any]
 
 
+# The broker's default message.max.bytes is 1 MiB; an order is never near it, a mistake may be.
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+class MessageTooLarge(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class Published:
     envelope: RawOrderEnvelope
@@ -61,10 +69,11 @@ async def publish_envelopes(
         "publisher",
         [KafkaTelemetryMiddleware(tracer_provider=provider)],
     )
+    bodies = [_body(message) for message in envelopes]  # refuse before anything is sent
     published = []
     async with broker:
         await broker.start()
-        for message in envelopes:
+        for message, body in zip(envelopes, bodies, strict=True):
             tenant = message.meta.tenant_id
             # One trace per order version starts here and follows the order through every service.
             with tracer.start_as_current_span("publish order", kind=trace.SpanKind.PRODUCER) as span:
@@ -72,7 +81,7 @@ async def publish_envelopes(
                 span.set_attribute("ledgerflow.channel", message.channel.value)
                 traceparent = current_traceparent()
                 record = await broker.publish(
-                    message.model_dump_json().encode(),
+                    body,
                     Topic.RAW_ORDERS,
                     key=message_key(tenant),
                     headers={"content-type": "application/json", "message-id": str(message.meta.message_id)},
@@ -80,3 +89,13 @@ async def publish_envelopes(
                 )
             published.append(Published(message, traceparent, record.partition, record.offset))
     return published
+
+
+def _body(message: RawOrderEnvelope) -> bytes:
+    body = message.model_dump_json().encode()
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(
+            f"the {message.channel} order from connection {message.connection_id} is {len(body)} bytes; "
+            f"orders.raw takes messages up to {MAX_MESSAGE_BYTES} bytes"
+        )
+    return body
