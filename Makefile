@@ -7,7 +7,7 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit schemas bench-sim bench-numbering clean
+.PHONY: install demo test lint typecheck unit schemas bench-sim bench-numbering bench-ingest clean
 
 install: $(STAMP)
 
@@ -41,6 +41,9 @@ bench-sim: install
 
 bench-numbering: install
 	$(BIN)/python bench/numbering_bench.py
+
+bench-ingest: install
+	$(BIN)/python bench/ingest_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

@@ -49,10 +49,16 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
-async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[int]:
-    """Insert ``messages`` in the caller's transaction; returns their outbox ids."""
+@dataclass(frozen=True)
+class Enqueued:
+    row_id: int
+    message: Outgoing
+
+
+async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[Enqueued]:
+    """Insert ``messages`` in the caller's transaction."""
     traceparent = current_traceparent()
-    ids = []
+    rows = []
     for m in messages:
         row_id = await conn.fetchval(
             """INSERT INTO outbox (topic, message_key, message_id, correlation_id, payload, traceparent)
@@ -64,8 +70,8 @@ async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[int]
             m.payload,
             traceparent,
         )
-        ids.append(row_id)
-    return ids
+        rows.append(Enqueued(row_id, m))
+    return rows
 
 
 class OutboxRelay:
@@ -82,10 +88,27 @@ class OutboxRelay:
         self._grace_seconds = grace_seconds
         self._task: asyncio.Task[None] | None = None
 
-    async def publish(self, ids: Sequence[int]) -> int:
-        if not ids:
-            return 0
-        return await self._publish_where("id = ANY($1::bigint[])", list(ids))
+    async def publish(self, rows: Sequence[Enqueued]) -> None:
+        """Send rows just committed, from memory, in the current trace; then mark them published."""
+        if not rows:
+            return
+        pending = []
+        for row in rows:
+            m = row.message
+            pending.append(
+                await self._broker.publish(
+                    m.payload,
+                    m.topic,
+                    key=message_key(m.tenant_id),
+                    headers={"content-type": "application/json", "message-id": str(m.message_id)},
+                    correlation_id=str(m.correlation_id),
+                    no_confirm=True,
+                )
+            )
+        await asyncio.gather(*pending)
+        await self._pool.execute(
+            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.row_id for r in rows]
+        )
 
     async def sweep(self) -> int:
         return await self._publish_where("created_at < now() - make_interval(secs => $1::float8)", self._grace_seconds)

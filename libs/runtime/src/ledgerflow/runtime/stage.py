@@ -94,8 +94,8 @@ class StageRunner(Generic[In]):
                     outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
             except StageError as err:
                 outgoing = [self._dead_letter(meta, body, source, err.detail)]
-            ids = await outbox.enqueue(conn, outgoing)
-        await self._relay.publish(ids)
+            rows = await outbox.enqueue(conn, outgoing)
+        await self._relay.publish(rows)
 
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
@@ -128,8 +128,8 @@ class StageRunner(Generic[In]):
         async with self._pool.acquire() as conn, conn.transaction():
             if not await inbox.claim(conn, self.stage.name, message_id):
                 return
-            ids = await outbox.enqueue(conn, [self._dead_letter(meta, body, source, error)])
-        await self._relay.publish(ids)
+            rows = await outbox.enqueue(conn, [self._dead_letter(meta, body, source, error)])
+        await self._relay.publish(rows)
 
 
 def _summarize(exc: ValidationError, limit: int = 5) -> str:
