@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ledgerflow.cli.samples import SampleOrder
 from ledgerflow.contracts import Channel, FulfillmentState, PaymentState
@@ -135,8 +138,128 @@ def test_something_that_is_not_an_order_is_refused() -> None:
     assert caught.value.detail.code == "payload.not_an_order"
 
 
-def test_channels_without_a_normalizer_say_so() -> None:
+def test_a_channel_without_a_normalizer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ledgerflow.ingest.normalizers as normalizers
+
+    real = normalizers.normalizer_for
+    monkeypatch.setattr(normalizers, "normalizer_for", lambda c: None if c is Channel.MAGENTO else real(c))
     with pytest.raises(NormalizationError) as caught:
         normalize(Channel.MAGENTO, {"entity_id": 1})
     assert caught.value.detail.code == "channel.unsupported"
     assert "shopify" in caught.value.detail.message
+
+
+# ---- channel-formats.md section 9, the pitfalls that apply to Shopify ----------------------------------------
+
+
+def test_pitfall_1_money_types_are_decimal_strings_read_exactly(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["line_items"][1]["price"] = 39.5  # a JSON number where a string is documented
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert order.lines[1].unit_price == Decimal("39.50")
+    assert isinstance(order.lines[1].unit_price, Decimal)
+
+
+def test_pitfall_4_discounts_allocated_unevenly_add_up(shopify_paid: dict[str, Any]) -> None:
+    allocations = shopify_paid["order"]["line_items"]
+    allocations[0]["discount_allocations"] = [{"amount": "8.30"}, {"amount": "8.30"}, {"amount": "8.30"}]
+    assert normalize(Channel.SHOPIFY, shopify_paid).lines[0].discount == Decimal("24.90")
+
+
+def test_pitfall_5_presentment_currency_is_kept_but_the_books_use_shop_money(shopify_paid: dict[str, Any]) -> None:
+    o = shopify_paid["order"]
+    o["presentment_currency"] = "CAD"
+    o["total_price_set"]["presentment_money"] = {"amount": "466.12", "currency_code": "CAD"}
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert (order.currency, order.channel_total) == ("USD", Decimal("340.11"))
+    assert (order.presentment_currency, order.presentment_total) == ("CAD", Decimal("466.12"))
+
+
+def test_pitfall_6_the_original_total_is_the_reference_not_the_current_one(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["current_total_price"] = "100.00"  # after a refund; refunds are counted apart
+    assert normalize(Channel.SHOPIFY, shopify_paid).channel_total == Decimal("340.11")
+
+
+def test_pitfall_8_legacy_total_discount_is_ignored_when_allocations_exist(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["line_items"][0]["total_discount"] = "0.00"
+    assert normalize(Channel.SHOPIFY, shopify_paid).lines[0].discount == Decimal("24.90")
+
+
+def test_pitfall_10_blank_sku_is_no_sku(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["line_items"][0]["sku"] = ""
+    assert normalize(Channel.SHOPIFY, shopify_paid).lines[0].sku is None
+
+
+def test_pitfall_11_guest_checkout_without_customer_or_email(shopify_paid: dict[str, Any]) -> None:
+    o = shopify_paid["order"]
+    o.update(customer=None, email="", contact_email=None, billing_address=None, shipping_address=None)
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert order.customer is None
+    assert order.billing_address is None
+
+
+def test_pitfall_12_pending_is_not_paid(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["financial_status"] = "pending"
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert order.payment_state is PaymentState.UNPAID
+    assert order.payments == ()
+
+
+def test_pitfall_13_net_terms_make_an_open_invoice(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"].update(financial_status="pending", payment_terms={"payment_terms_name": "Net 30"})
+    assert normalize(Channel.SHOPIFY, shopify_paid).payment_state is PaymentState.ON_TERMS
+
+
+def test_pitfall_14_gift_cards_are_a_liability_when_sold_and_a_tender_when_redeemed(
+    shopify_paid: dict[str, Any],
+) -> None:
+    shopify_paid["order"]["line_items"][1]["gift_card"] = True
+    shopify_paid["order"]["payment_gateway_names"] = ["gift_card"]
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert order.lines[1].gift_card
+    assert order.payments[0].tender == "gift_card"
+    assert order.order_discount == 0
+
+
+def test_pitfall_17_the_accounting_date_keeps_the_shops_offset(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["created_at"] = "2026-11-20T23:59:00-08:00"
+    shopify_paid["order"]["processed_at"] = "2026-11-21T07:59:00-08:00"  # imported orders can move the date
+    order = normalize(Channel.SHOPIFY, shopify_paid)
+    assert order.ordered_at.isoformat() == "2026-11-21T07:59:00-08:00"
+
+
+def test_pitfall_18_ids_beyond_two_to_the_53_stay_exact(shopify_paid: dict[str, Any]) -> None:
+    shopify_paid["order"]["id"] = 976318377106520349
+    assert normalize(Channel.SHOPIFY, shopify_paid).channel_order_id == "976318377106520349"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "9" * 300, -1, 1.5, "two", None, True, [], {}])
+def test_absurd_quantities_are_refused_with_the_field_named(shopify_paid: dict[str, Any], value: Any) -> None:
+    shopify_paid["order"]["line_items"][0]["quantity"] = value
+    with pytest.raises(NormalizationError) as caught:
+        normalize(Channel.SHOPIFY, shopify_paid)
+    assert "line_items[0].quantity" in caught.value.detail.message
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_mutation_is_an_order_or_a_typed_error(shopify_paid: dict[str, Any], data: st.DataObject) -> None:
+    payload = copy.deepcopy(shopify_paid)
+    target: Any = payload["order"]
+    if data.draw(st.booleans()):
+        target = data.draw(st.sampled_from(target["line_items"]))
+    key = data.draw(st.sampled_from(sorted(target)))
+    if data.draw(st.booleans()):
+        del target[key]
+    else:
+        target[key] = data.draw(json_values)
+    with contextlib.suppress(NormalizationError):
+        normalize(Channel.SHOPIFY, payload)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from ledgerflow.contracts import (
     Address,
@@ -91,7 +91,18 @@ def normalize(payload: dict[str, Any]) -> CanonicalOrder:
         refunds=_refunds(order, currency),
         channel_total=total,
         note=text(order.get("note")),
+        **_presentment(order, currency),
     )
+
+
+def _presentment(order: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The buyer's currency when it is not the shop's: the books use shop money, the memo keeps this."""
+    presentment = text(order.get("presentment_currency"))
+    if presentment is None or presentment.upper() == currency:
+        return {}
+    money_set = (order.get("total_price_set") or {}).get("presentment_money") or {}
+    amount = optional_money(money_set.get("amount"), presentment.upper(), "order.total_price_set.presentment_money")
+    return {"presentment_currency": presentment.upper(), "presentment_total": amount}
 
 
 def _order_number(order: dict[str, Any]) -> str:
@@ -204,10 +215,13 @@ def _payments(order: dict[str, Any], state: PaymentState, total: Decimal, curren
     else:
         return ()
     gateways = [g for g in order.get("payment_gateway_names") or [] if g]
+    # Paid by gift card alone: a tender (the card's liability is released), never a discount.
+    tender: Literal["payment", "gift_card"] = "gift_card" if gateways == ["gift_card"] else "payment"
     return (
         OrderPayment(
             transaction_id=None,  # transactions are not in the order body; see /orders/{id}/transactions
             method=gateways[0] if gateways else None,
+            tender=tender,
             amount=received,
             paid_at=timestamp(order.get("processed_at") or order["created_at"], "order.processed_at"),
         ),
