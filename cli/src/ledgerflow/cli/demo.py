@@ -65,18 +65,23 @@ async def _publish_and_watch(services: LocalServices, bootstrap: str, console: C
     table = Table(title="What was posted to QuickBooks Online (simulator)")
     for column in ("Tenant", "Channel", "Order", "Documents", "Total", "Balance", "Status"):
         table.add_column(
-            column, justify="right" if column in ("Total", "Balance") else "left", no_wrap=column != "Status"
+            column,
+            justify="right" if column in ("Total", "Balance") else "left",
+            no_wrap=column != "Status",
+            overflow="ellipsis",
+            max_width=22 if column in ("Order", "Documents") else None,
+            min_width=10 if column == "Status" else None,
         )
     posted = failed = 0
     for correlation_id, p in order_of.items():
         env = p.envelope
         event = outcomes.events.get(correlation_id)
         letter = outcomes.dead_letters.get(correlation_id)
-        order_no = str(env.payload.get("order", env.payload).get("name", "?"))
+        order_no = event.order_number if event is not None else "?"
         if event is not None:
             docs = "\n".join(f"{d.type.value} {d.doc_number or ''}".strip() for d in event.documents)
             totals = "\n".join(f"{d.total} {d.currency}" for d in event.documents)
-            bal = "\n".join(balances.get(d.external_id or "", "") for d in event.documents)
+            bal = "\n".join(balances.get((event.meta.tenant_id, d.external_id or ""), "") for d in event.documents)
             status = "posted" if event.status is LedgerStatus.POSTED else _first_error(event)
             posted += sum(1 for d in event.documents if d.status is LedgerStatus.POSTED)
             failed += event.status is LedgerStatus.FAILED
@@ -96,10 +101,10 @@ async def _publish_and_watch(services: LocalServices, bootstrap: str, console: C
     return result
 
 
-async def _balances(sim_url: str, outcomes: Outcomes) -> dict[str, str]:
-    """Read every posted document back from the books, as a bookkeeper would see it."""
+async def _balances(sim_url: str, outcomes: Outcomes) -> dict[tuple[str, str], str]:
+    """Read every posted document back from the books, as a bookkeeper would see it (ids are per company)."""
     client = QuickBooksClient(sim_url, SIM_TOKEN)
-    balances: dict[str, str] = {}
+    balances: dict[tuple[str, str], str] = {}
     try:
         for event in outcomes.events.values():
             for doc in event.documents:
@@ -107,7 +112,8 @@ async def _balances(sim_url: str, outcomes: Outcomes) -> dict[str, str]:
                     continue
                 record = await client.read(event.meta.tenant_id, ENTITIES[doc.type], doc.external_id)
                 value = record.get("Balance", record.get("UnappliedAmt"))
-                balances[doc.external_id] = "" if value is None else str(quantize(Decimal(str(value)), doc.currency))
+                shown = "" if value is None else str(quantize(Decimal(str(value)), doc.currency))
+                balances[(event.meta.tenant_id, doc.external_id)] = shown
     finally:
         await client.aclose()
     return balances

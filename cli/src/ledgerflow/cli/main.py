@@ -19,7 +19,7 @@ from ledgerflow.runtime.errors import StageError
 if TYPE_CHECKING:
     from ledgerflow.devstack.stack import Stack
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
 schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of every message.")
 app.add_typer(dev_app, name="dev")
@@ -56,7 +56,13 @@ def dev_up(
     """Start Kafka and PostgreSQL (fetching Kafka's jars with mvn the first time) and create the topics."""
     if kafka_nodes not in (1, 3):
         raise typer.BadParameter("--kafka-nodes must be 1 or 3")
-    state = _stack(home).up(kafka_nodes=kafka_nodes, partitions=partitions)
+    from ledgerflow.devstack.errors import StackError
+
+    try:
+        state = _stack(home).up(kafka_nodes=kafka_nodes, partitions=partitions)
+    except StackError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print("Local stack is up. Point the services at it with:")
     for key, value in state.service_env().items():
         console.print(f"  export {key}={value}", highlight=False)
@@ -202,10 +208,15 @@ def _print_preview(body: dict[str, object]) -> None:
 def demo(home: HomeOption = None) -> None:
     """Start everything, publish the sample orders, show what was posted, stop everything."""
     from ledgerflow.cli.demo import run_demo
+    from ledgerflow.devstack.errors import StackError
     from ledgerflow.devstack.stack import default_cache, default_home
 
     base = home.resolve() if home else default_home()
-    result = run_demo(base / "demo", default_cache(base), console)
+    try:
+        result = run_demo(base / "demo", default_cache(base), console)
+    except StackError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(1 if result.failed else 0)
 
 

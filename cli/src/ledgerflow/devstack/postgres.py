@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from ledgerflow.devstack import processes
+from ledgerflow.devstack.errors import StackError
 from ledgerflow.devstack.ports import wait_until_listening
 
 DATABASE = "ledgerflow"
@@ -20,7 +21,7 @@ SUPERUSER = "postgres"
 SERVICE_USER = "ledgerflow-pg"
 
 
-class PostgresSetupError(RuntimeError):
+class PostgresSetupError(StackError):
     pass
 
 

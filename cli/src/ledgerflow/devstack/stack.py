@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from ledgerflow.contracts.topics import all_topics
+from ledgerflow.devstack.errors import StackError
 from ledgerflow.devstack.kafka import KafkaCluster, KafkaNode, plan_nodes
 from ledgerflow.devstack.ports import free_port, is_free
 from ledgerflow.devstack.postgres import PostgresServer
@@ -91,7 +92,7 @@ class Stack:
         postgres = PostgresServer(self.home, state.postgres_port)
         kafka = KafkaCluster(self.home, self.cache_dir, nodes)
         if not postgres.running() and not is_free(state.postgres_port):
-            raise RuntimeError(f"port {state.postgres_port} is taken by another program; run `ledgerflow dev reset`")
+            raise StackError(f"port {state.postgres_port} is taken by another program; run `ledgerflow dev reset`")
         kafka.start()
         postgres.start()
         asyncio.run(create_topics(state.bootstrap_servers, partitions, min(3, kafka_nodes)))
@@ -146,10 +147,19 @@ async def create_topics(bootstrap_servers: str, partitions: int, replication: in
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-            return
+            if await _all_led(admin):
+                return
         except (KafkaConnectionError, KafkaError, OSError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
-            await asyncio.sleep(1.0)
         finally:
             await admin.close()
+        if asyncio.get_running_loop().time() > deadline:
+            raise StackError("Kafka did not elect a leader for every partition in time; see its server.log")
+        await asyncio.sleep(0.5)
+
+
+async def _all_led(admin: AIOKafkaAdminClient) -> bool:
+    """Every partition of every topic has a leader: until then producers meet NotLeaderForPartition."""
+    described = await admin.describe_topics(all_topics())
+    return all(topic["error_code"] == 0 and all(p["leader"] >= 0 for p in topic["partitions"]) for topic in described)

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from ledgerflow.devstack import processes
+from ledgerflow.devstack.errors import StackError
 from ledgerflow.devstack.ports import free_port, wait_until_listening
 
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies"
@@ -30,7 +31,7 @@ logger.apache.level = WARN
 """
 
 
-class KafkaSetupError(RuntimeError):
+class KafkaSetupError(StackError):
     pass
 
 
@@ -132,8 +133,11 @@ class KafkaCluster:
         if id_file.exists():
             return id_file.read_text().strip()
         self.home.mkdir(parents=True, exist_ok=True)
-        # Kafka's cluster ids are 16 random bytes, URL-safe base64 without padding.
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # Kafka's cluster ids are 16 random bytes, URL-safe base64 without padding; one starting with "-"
+        # would be read as an option by kafka-storage, so draw again.
+        cluster_id = "-"
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         id_file.write_text(cluster_id)
         return cluster_id
 
