@@ -47,6 +47,7 @@ bench-ingest: install
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas
+	$(BIN)/ledgerflow schemas asyncapi docs/asyncapi
 
 clean:
 	-$(BIN)/ledgerflow dev down

@@ -27,6 +27,7 @@ class LocalServices:
     stack: StackState
     sim_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    http_ports: dict[tuple[str, int], int] = field(default_factory=dict)  # health and metrics of each process
 
     @property
     def run_dir(self) -> Path:
@@ -56,11 +57,13 @@ class LocalServices:
     def start_service(self, name: str, replica: int = 1) -> None:
         """Start a service process; replicas of one service share its consumer group."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.http_ports[(name, replica)] = port
         processes.spawn(
             [sys.executable, "-m", SERVICE_MODULES[name]],
             pid_file=self._pid_file(name, replica),
             log_file=self.run_dir / f"{name}-{replica}.log",
-            env=self.env(),
+            env={**self.env(), "LEDGERFLOW_HTTP_HOST": "127.0.0.1", "LEDGERFLOW_HTTP_PORT": str(port)},
         )
 
     def _pid_file(self, name: str, replica: int) -> Path:

@@ -309,7 +309,16 @@ def run(service: Service) -> None:
     from ledgerflow.runtime.service import run as run_app
 
     module = importlib.import_module(f"ledgerflow.{service.value.replace('-', '_')}.app")
-    run_app(module.create_app())
+    run_app(module.create_service())
+
+
+@schemas_app.command("asyncapi")
+def schemas_asyncapi(directory: Annotated[Path, typer.Argument()] = Path("docs/asyncapi")) -> None:
+    """Write the AsyncAPI document of every service, generated from its FastStream app."""
+    from ledgerflow.cli.asyncapi import write_documents
+
+    for path in write_documents(directory):
+        console.print(str(path), highlight=False)
 
 
 @schemas_app.command("export")

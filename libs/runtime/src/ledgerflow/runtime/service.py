@@ -1,26 +1,51 @@
-"""Composition root shared by the services: broker, pool, migrations, relay, one stage."""
+"""Composition root shared by the services: broker, pool, migrations, relay, health and metrics, stages."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+import contextlib
+import signal
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
+import structlog
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry import trace
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from faststream.specification import AsyncAPI
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import BaseModel
 
+from ledgerflow.contracts import DeadLetter, dead_letter_topic
 from ledgerflow.runtime.database import create_pool, migrate
+from ledgerflow.runtime.health import HealthServer
 from ledgerflow.runtime.logs import configure_logging
+from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import OutboxRelay
 from ledgerflow.runtime.settings import KafkaSettings, ServiceSettings
 from ledgerflow.runtime.stage import Stage, StageRunner, subscribe
 from ledgerflow.runtime.telemetry import tracer_provider
 
-StageFactory = Callable[[asyncpg.Pool], Awaitable[Stage[Any]]]
+log = structlog.get_logger(__name__)
+
+
+def security(settings: KafkaSettings) -> BaseSecurity | None:
+    """TLS and SASL/SCRAM for the brokers, from settings."""
+    protocol = settings.security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context(cafile=settings.ssl_cafile) if protocol in ("SSL", "SASL_SSL") else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    if settings.sasl_username is None or settings.sasl_password is None:
+        raise ValueError(f"{protocol} needs LEDGERFLOW_KAFKA_SASL_USERNAME and LEDGERFLOW_KAFKA_SASL_PASSWORD")
+    scram = SASLScram256 if settings.sasl_mechanism == "SCRAM-SHA-256" else SASLScram512
+    password = settings.sasl_password.get_secret_value()
+    return scram(settings.sasl_username, password, ssl_context=context, use_ssl=protocol == "SASL_SSL")
 
 
 def make_broker(settings: KafkaSettings, service_name: str, middlewares: Sequence[Any] = ()) -> KafkaBroker:
@@ -31,52 +56,147 @@ def make_broker(settings: KafkaSettings, service_name: str, middlewares: Sequenc
         enable_idempotence=True,
         allow_auto_create_topics=False,
         middlewares=tuple(middlewares),
+        security=security(settings),
         logger=None,
     )
 
 
-def build_service(
-    *,
-    name: str,
-    schema: str,
-    ddl: Sequence[str],
-    stages: Sequence[Stage[Any]],
-    settings: ServiceSettings | None = None,
-    on_ready: Callable[[asyncpg.Pool], Awaitable[None]] | None = None,
-    on_stop: Callable[[], Awaitable[None]] | None = None,
-) -> FastStream:
-    """A runnable FastStream app for a service's stages; ``ledgerflow run <service>`` runs it."""
-    settings = settings or ServiceSettings()
-    provider = tracer_provider(name)
-    # Spans of plain code (the accounting API client, say) go to this service's provider too.
-    trace.set_tracer_provider(provider)
-    broker = make_broker(settings.kafka, name, [KafkaTelemetryMiddleware(tracer_provider=provider)])
-    runners: dict[str, StageRunner[Any]] = {}
-    for stage in stages:
-        subscribe(broker, stage, runners)
+class Service:
+    """One service process: its stages on Kafka, its schema in PostgreSQL, its health and metrics endpoint."""
 
-    @asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        configure_logging()
-        pool = await create_pool(settings.database, schema)
-        await migrate(pool, schema, ddl)
-        if on_ready is not None:
-            await on_ready(pool)
-        relay = OutboxRelay(pool, broker, sweep_seconds=settings.outbox_sweep_seconds)
-        for stage in stages:
-            runners[stage.name] = StageRunner(stage, pool, relay)
-        relay.start()
+    def __init__(
+        self,
+        *,
+        name: str,
+        schema: str,
+        ddl: Sequence[str],
+        stages: Sequence[Stage[Any]],
+        settings: ServiceSettings | None = None,
+        provider: TracerProvider | None = None,
+        metrics: Metrics | None = None,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.schema = schema
+        self.ddl = ddl
+        self.stages = stages
+        self.settings = settings or ServiceSettings()
+        self.provider = provider or tracer_provider(name)
+        self.metrics = metrics or Metrics()
+        self._on_stop = on_stop
+        self.broker = make_broker(
+            self.settings.kafka,
+            name,
+            [
+                KafkaTelemetryMiddleware(tracer_provider=self.provider),
+                KafkaPrometheusMiddleware(registry=self.metrics.registry, app_name=name),
+            ],
+        )
+        # The AsyncAPI document of the service comes from this app (ledgerflow asyncapi).
+        self.app = FastStream(self.broker, specification=AsyncAPI(title=name, version="0.1.0"))
+        self.runners: dict[str, StageRunner[Any]] = {}
+        self.subscribers = [subscribe(self.broker, stage, self.runners) for stage in stages]
+        self._declare_outputs()
+        self._pool: asyncpg.Pool | None = None
+        self._relay: OutboxRelay | None = None
+        self._health: HealthServer | None = None
+        self._lag_task: asyncio.Task[None] | None = None
+
+    def _declare_outputs(self) -> None:
+        """Publishing goes through the outbox; these declare each output once, for the AsyncAPI document."""
+        declared: set[tuple[str, type[BaseModel]]] = set()
+        for stage in self.stages:
+            outputs: list[tuple[str, type[BaseModel]]] = [
+                *stage.outputs,
+                (dead_letter_topic(stage.input_topic), DeadLetter),
+            ]
+            for topic, model in outputs:
+                if (topic, model) not in declared:
+                    declared.add((topic, model))
+                    self.broker.publisher(topic, schema=model, title=f"{topic}:{model.__name__}",
+                                          description=model.__doc__)  # fmt: skip
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "the service is not started"
+        return self._pool
+
+    @property
+    def http_port(self) -> int:
+        assert self._health is not None
+        return self._health.port
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._pool = await create_pool(settings.database, self.schema)
+        await migrate(self._pool, self.schema, self.ddl)
+        self._relay = OutboxRelay(self._pool, self.broker, sweep_seconds=settings.outbox_sweep_seconds)
+        for stage in self.stages:
+            tracer = self.provider.get_tracer("ledgerflow.runtime.stage")
+            self.runners[stage.name] = StageRunner(stage, self._pool, self._relay, self.metrics, tracer)
+        await self.broker.start()
+        self._relay.start()
+        self._health = HealthServer(settings.http_host, settings.http_port, self.metrics.registry, self.readiness)
+        await self._health.start()
+        self._lag_task = asyncio.create_task(self._watch_lag(), name="consumer-lag")
+        log.info("service.started", service=self.name, http_port=self._health.port)
+
+    async def stop(self) -> None:
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
+        if self._health is not None:
+            await self._health.stop()
+        await self.broker.stop()  # waits for the handlers in flight (graceful timeout)
+        if self._relay is not None:
+            await self._relay.stop()
+        if self._on_stop is not None:
+            await self._on_stop()
+        if self._pool is not None:
+            await self._pool.close()
+        self.provider.shutdown()
+
+    async def readiness(self) -> str | None:
+        """Not ready while a consumer has no partitions or the database does not answer."""
+        for subscriber in self.subscribers:
+            consumer = subscriber.consumer
+            if consumer is None or not consumer.assignment():
+                return "no partitions assigned yet"
         try:
-            yield
+            await asyncio.wait_for(self.pool.fetchval("SELECT 1"), timeout=2)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            return f"database: {exc}"
+        return None
+
+    async def _watch_lag(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.lag_interval_seconds)
+            for stage, subscriber in zip(self.stages, self.subscribers, strict=True):
+                consumer = subscriber.consumer
+                if consumer is None:
+                    continue
+                try:
+                    assigned = list(consumer.assignment())
+                    ends = await consumer.end_offsets(assigned)
+                    for tp in assigned:
+                        lag = max(0, ends[tp] - await consumer.position(tp))
+                        self.metrics.consumer_lag.labels(stage.name, tp.topic, str(tp.partition)).set(lag)
+                except Exception:  # noqa: S112 (a lag reading is best effort; the next round tries again)
+                    continue
+
+    async def serve_forever(self) -> None:
+        configure_logging()
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        try:
+            await stopping.wait()
         finally:
-            await relay.stop()
-            if on_stop is not None:
-                await on_stop()
-            await pool.close()
-            provider.shutdown()
-
-    return FastStream(broker, lifespan=lifespan)
+            await self.stop()
 
 
-def run(app: FastStream) -> None:
-    asyncio.run(app.run())
+def run(service: Service) -> None:
+    asyncio.run(service.serve_forever())

@@ -1,8 +1,10 @@
-"""Connection settings, read from ``LEDGERFLOW_*`` environment variables."""
+"""Connection settings, read from ``LEDGERFLOW_*`` environment variables (secrets from a Secret, never a file)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -11,9 +13,16 @@ class KafkaSettings(BaseSettings):
 
     bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Comma-separated host:port list.")
     client_id_prefix: str = "ledgerflow"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(default=None, description="CA bundle for the brokers' certificates.")
 
 
 class DatabaseSettings(BaseSettings):
+    """``url`` may carry ``sslmode=verify-full`` (and ``sslrootcert``) for TLS to PostgreSQL."""
+
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_DATABASE_", extra="ignore")
 
     url: str = Field(default="postgresql://postgres@127.0.0.1:5432/ledgerflow")
@@ -31,3 +40,6 @@ class ServiceSettings(BaseSettings):
     outbox_sweep_seconds: float = Field(
         default=2.0, description="How often leftover outbox rows (after a crash) are re-published."
     )
+    http_host: str = "0.0.0.0"  # noqa: S104 (probes and Prometheus reach the pod's address)
+    http_port: int = Field(default=8080, description="/health/live, /health/ready and /metrics; 0 picks a free port.")
+    lag_interval_seconds: float = 5.0

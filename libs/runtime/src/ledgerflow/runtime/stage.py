@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ledgerflow.contracts import DeadLetter, ErrorDetail, MessageMeta, dead_lett
 from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError
+from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import OutboxRelay, Outgoing
 
 log = structlog.get_logger(__name__)
@@ -64,41 +66,63 @@ class Stage(Generic[In]):
     input_topic: str
     input_model: type[In]
     handler: Handler[In]
+    group: str | None = None  # the consumer group, when not the stage's name (writer pools)
+    accepts: Callable[[Any], bool] | None = None  # messages for another pool are left to it, before the inbox
+    outputs: tuple[tuple[str, type[BaseModel]], ...] = ()  # what it emits, for the AsyncAPI document
 
 
 class StageRunner(Generic[In]):
-    def __init__(self, stage: Stage[In], pool: asyncpg.Pool, relay: OutboxRelay) -> None:
+    def __init__(
+        self, stage: Stage[In], pool: asyncpg.Pool, relay: OutboxRelay, metrics: Metrics, tracer: trace.Tracer
+    ) -> None:
         self.stage = stage
         self._pool = pool
         self._relay = relay
-        self.duplicates = 0
+        self._metrics = metrics
+        self._tracer = tracer
 
     async def process(self, body: bytes, source: Source) -> None:
+        started = time.perf_counter()
+        outcome = await self._process(body, source)
+        self._metrics.handled.labels(self.stage.name, outcome).inc()
+        self._metrics.handler_seconds.labels(self.stage.name).observe(time.perf_counter() - started)
+
+    async def _process(self, body: bytes, source: Source) -> str:
         try:
             message = self.stage.input_model.model_validate_json(body)
         except ValidationError as exc:
             await self._dead_letter_unreadable(body, source, exc)
-            return
+            return "dead_letter"
+        if self.stage.accepts is not None and not self.stage.accepts(message):
+            return "skipped"
         meta: MessageMeta = message.meta  # type: ignore[attr-defined]
         span = trace.get_current_span()
         span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
         span.set_attribute("ledgerflow.correlation_id", str(meta.correlation_id))
 
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, self.stage.name, meta.message_id):
-                self.duplicates += 1
-                log.info("message.duplicate", stage=self.stage.name, message_id=str(meta.message_id))
-                return
-            try:
-                async with conn.transaction():  # a savepoint: a failed handler leaves no half state
-                    outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
-            except StageError as err:
-                outgoing = [self._dead_letter(meta, body, source, err.detail)]
-            rows = await outbox.enqueue(conn, outgoing)
+        outcome = "handled"
+        with self._tracer.start_as_current_span(
+            f"{self.stage.name} transaction", kind=trace.SpanKind.CLIENT
+        ) as db_span:
+            db_span.set_attribute("db.system", "postgresql")
+            db_span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
+            async with self._pool.acquire() as conn, conn.transaction():
+                if not await inbox.claim(conn, self.stage.name, meta.message_id):
+                    log.info("message.duplicate", stage=self.stage.name, message_id=str(meta.message_id))
+                    return "duplicate"
+                try:
+                    async with conn.transaction():  # a savepoint: a failed handler leaves no half state
+                        outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
+                except StageError as err:
+                    outgoing = [self._dead_letter(meta, body, source, err.detail)]
+                    outcome = "dead_letter"
+                rows = await outbox.enqueue(conn, outgoing)
         await self._relay.publish(rows)
+        return outcome
 
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
+        self._metrics.dead_letters.labels(self.stage.name, meta.tenant_id, error.code).inc()
         letter = DeadLetter(
             meta=meta.derive(f"{self.stage.name}.dead-letter"),
             stage=self.stage.name,
@@ -154,18 +178,22 @@ def _tenant_hint(body: bytes) -> str:
 RETRY_PAUSE_SECONDS = 1.0
 
 
-def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRunner[Any]]) -> None:
+def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRunner[Any]]) -> Any:
     """Register the stage's consumer: offsets are committed after processing, never before.
 
     ``runners`` is filled at start-up, once the database pool exists, under the stage's name.
     """
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         stage.input_topic,
-        group_id=stage.name,
+        group_id=stage.group or stage.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        title=f"{stage.input_topic}:{stage.name}",
+        description=f"{stage.name} reads {stage.input_model.__name__} messages.",
     )
+
+    @subscriber
     async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
         source = Source(
@@ -179,6 +207,8 @@ def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRu
             log.exception("message.retry", stage=stage.name, partition=source.partition, offset=source.offset)
             await asyncio.sleep(RETRY_PAUSE_SECONDS)  # seek back and retry; do not spin on a dead database
             raise
+
+    return subscriber
 
 
 def new_correlation() -> uuid.UUID:

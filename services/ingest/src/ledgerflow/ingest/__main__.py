@@ -1,4 +1,4 @@
-from ledgerflow.ingest.app import create_app
+from ledgerflow.ingest.app import create_service
 from ledgerflow.runtime.service import run
 
-run(create_app())
+run(create_service())

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from faststream import FastStream
+from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import RawOrderEnvelope, Topic
+from ledgerflow.contracts import OrderNormalized, RawOrderEnvelope, Topic
 from ledgerflow.ingest.handler import STAGE, handle_raw_order
 from ledgerflow.ingest.versions import DDL
-from ledgerflow.runtime.service import build_service
+from ledgerflow.runtime.service import Service
+from ledgerflow.runtime.settings import ServiceSettings
 from ledgerflow.runtime.stage import Stage
 
 
-def create_app() -> FastStream:
-    stage = Stage(name=STAGE, input_topic=Topic.RAW_ORDERS, input_model=RawOrderEnvelope, handler=handle_raw_order)
-    return build_service(name="ledgerflow-ingest", schema="ingest", ddl=DDL, stages=[stage])
+def create_service(settings: ServiceSettings | None = None, provider: TracerProvider | None = None) -> Service:
+    stage = Stage(name=STAGE, input_topic=Topic.RAW_ORDERS, input_model=RawOrderEnvelope, handler=handle_raw_order,
+                  outputs=((Topic.NORMALIZED_ORDERS, OrderNormalized),))  # fmt: skip
+    return Service(
+        name="ledgerflow-ingest", schema="ingest", ddl=DDL, stages=[stage], settings=settings, provider=provider
+    )

@@ -1,30 +1,53 @@
 from __future__ import annotations
 
-from faststream import FastStream
+from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import LedgerCommand, Topic
+from ledgerflow.contracts import LedgerCommand, LedgerEvent, NumberRejected, Topic
 from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.references import DDL as REFERENCES_DDL
 from ledgerflow.ledger_writer.settings import WriterSettings
-from ledgerflow.runtime.service import build_service
+from ledgerflow.runtime.metrics import Metrics
+from ledgerflow.runtime.service import Service
+from ledgerflow.runtime.settings import ServiceSettings
 from ledgerflow.runtime.stage import Stage
+from ledgerflow.runtime.telemetry import tracer_provider
 
 
-def create_app() -> FastStream:
-    settings = WriterSettings()
+def create_service(
+    settings: ServiceSettings | None = None,
+    provider: TracerProvider | None = None,
+    writer: WriterSettings | None = None,
+) -> Service:
+    writer = writer or WriterSettings()
+    provider = provider or tracer_provider("ledgerflow-ledger-writer")
+    metrics = Metrics()
     client = QuickBooksClient(
-        settings.base_url, settings.token, minorversion=settings.minorversion, timeout=settings.timeout_seconds
+        writer.qbo.base_url,
+        writer.qbo.token,
+        minorversion=writer.qbo.minorversion,
+        timeout=writer.qbo.timeout_seconds,
+        tracer=provider.get_tracer("ledgerflow.ledger_writer.qbo"),
+        metrics=metrics,
     )
     stage = Stage(
-        name=STAGE, input_topic=Topic.COMMANDS, input_model=LedgerCommand, handler=make_handler(settings, client)
+        name=STAGE,
+        input_topic=Topic.COMMANDS,
+        input_model=LedgerCommand,
+        handler=make_handler(writer, client, metrics),
+        group=f"{STAGE}-{writer.pool}",
+        accepts=lambda command: writer.serves(command.meta.tenant_id),
+        outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
     )
-    return build_service(
+    return Service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
         ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL),
         stages=[stage],
+        settings=settings,
+        provider=provider,
+        metrics=metrics,
         on_stop=client.aclose,
     )

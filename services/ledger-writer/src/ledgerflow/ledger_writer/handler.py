@@ -14,13 +14,14 @@ from ledgerflow.contracts import (
 from ledgerflow.ledger_writer.posting import DocumentWriter, Renumber
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.settings import WriterSettings
+from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Outgoing
 from ledgerflow.runtime.stage import Handler, StageContext
 
 STAGE = "ledger-writer"
 
 
-def make_handler(settings: WriterSettings, client: QuickBooksClient) -> Handler[LedgerCommand]:
+def make_handler(settings: WriterSettings, client: QuickBooksClient, metrics: Metrics) -> Handler[LedgerCommand]:
     async def handle_command(ctx: StageContext, command: LedgerCommand) -> Sequence[Outgoing]:
         tenant = command.meta.tenant_id
         writer = DocumentWriter(ctx.pool, client, tenant, settings.realm_for(tenant))
@@ -29,6 +30,9 @@ def make_handler(settings: WriterSettings, client: QuickBooksClient) -> Handler[
         except Renumber as refused:
             # No event yet: numbering sends the command again with a number the books will take.
             return [Outgoing.of(Topic.NUMBER_FEEDBACK, _rejection(command, refused))]
+        for outcome in outcomes:
+            if outcome.status is LedgerStatus.POSTED:
+                metrics.documents_posted.labels(tenant, outcome.type.value).inc()
         failed = [o for o in outcomes if o.status is LedgerStatus.FAILED]
         event = LedgerEvent(
             meta=command.meta.derive(STAGE),

@@ -4,7 +4,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class WriterSettings(BaseSettings):
+class QboSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_QBO_", extra="ignore")
 
     base_url: str = Field(default="http://127.0.0.1:8000", description="QuickBooks Online API base URL.")
@@ -15,5 +15,19 @@ class WriterSettings(BaseSettings):
         default_factory=dict, description="Tenant id -> QuickBooks realm (company) id; default: the tenant id."
     )
 
+
+class WriterSettings(BaseSettings):
+    """The accounting API, and which tenants this writer serves: its pool (the unlisted go to ``default``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_WRITER_", extra="ignore")
+
+    pool: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    pools: dict[str, list[str]] = Field(default_factory=dict, description="Pool -> tenants, e.g. large tenants.")
+    qbo: QboSettings = Field(default_factory=QboSettings)
+
+    def serves(self, tenant_id: str) -> bool:
+        owner = next((pool for pool, tenants in self.pools.items() if tenant_id in tenants), "default")
+        return owner == self.pool
+
     def realm_for(self, tenant_id: str) -> str:
-        return self.realms.get(tenant_id, tenant_id)
+        return self.qbo.realms.get(tenant_id, tenant_id)

@@ -1,4 +1,4 @@
-from ledgerflow.numbering.app import create_app
+from ledgerflow.numbering.app import create_service
 from ledgerflow.runtime.service import run
 
-run(create_app())
+run(create_service())

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from opentelemetry import trace
 
-tracer = trace.get_tracer("ledgerflow.ledger_writer.qbo")
+from ledgerflow.runtime.metrics import Metrics
 
 
 class QboError(Exception):
@@ -57,7 +57,11 @@ class QuickBooksClient:
         minorversion: int = 75,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        tracer: trace.Tracer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.qbo")
+        self._metrics = metrics
         self._token = token
         self._minorversion = minorversion
         self._http = httpx.AsyncClient(
@@ -101,15 +105,28 @@ class QuickBooksClient:
         if json_body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(json_body, default=_encode_decimal)
-        with tracer.start_as_current_span(f"{method} {path.rsplit('/', 1)[-1]}", kind=trace.SpanKind.CLIENT) as span:
+        realm, resource = _realm_and_resource(path)
+        with self._tracer.start_as_current_span(f"{method} {resource}", kind=trace.SpanKind.CLIENT) as span:
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
+            span.set_attribute("ledgerflow.realm", realm)
             try:
                 response = await self._http.request(method, path, params=params, headers=headers, content=content)
             except httpx.TransportError as exc:
+                self._count(realm, resource, "transport_error")
                 raise AmbiguousOutcome(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
             span.set_attribute("http.response.status_code", response.status_code)
-        return self._answer(method, path, response)
+        self._count(realm, resource, str(response.status_code))
+        try:
+            return self._answer(method, path, response)
+        except QboFaultError as fault:
+            if self._metrics is not None:
+                self._metrics.qbo_errors.labels(realm, fault.code or str(fault.status)).inc()
+            raise
+
+    def _count(self, realm: str, resource: str, status: str) -> None:
+        if self._metrics is not None:
+            self._metrics.qbo_requests.labels(realm, resource, status).inc()
 
     @staticmethod
     def _answer(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
@@ -131,6 +148,12 @@ class QuickBooksClient:
         if response.status_code >= 400:
             raise QboFaultError(response.status_code, "HTTP", [{"code": str(response.status_code)}])
         return dict(body)
+
+
+def _realm_and_resource(path: str) -> tuple[str, str]:
+    """``/v3/company/{realm}/{resource}[/{id}]`` -> (realm, resource)."""
+    parts = path.strip("/").split("/")
+    return (parts[2], parts[3]) if len(parts) >= 4 else ("", path)
 
 
 def _encode_decimal(value: Any) -> Any:
