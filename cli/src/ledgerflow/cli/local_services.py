@@ -54,7 +54,7 @@ class LocalServices:
         )
         wait_until_listening(self.sim_port, 30, "QuickBooks simulator", alive=lambda: process.poll() is None)
 
-    def start_service(self, name: str, replica: int = 1) -> None:
+    def start_service(self, name: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
         """Start a service process; replicas of one service share its consumer group."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
@@ -63,7 +63,7 @@ class LocalServices:
             [sys.executable, "-m", SERVICE_MODULES[name]],
             pid_file=self._pid_file(name, replica),
             log_file=self.run_dir / f"{name}-{replica}.log",
-            env={**self.env(), "LEDGERFLOW_HTTP_HOST": "127.0.0.1", "LEDGERFLOW_HTTP_PORT": str(port)},
+            env={**self.env(), "LEDGERFLOW_HTTP_HOST": "127.0.0.1", "LEDGERFLOW_HTTP_PORT": str(port), **(env or {})},
         )
 
     def _pid_file(self, name: str, replica: int) -> Path:
