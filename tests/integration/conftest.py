@@ -32,7 +32,9 @@ def stack_state() -> Iterator[StackState]:
 
 @pytest.fixture(scope="session")
 def services(stack_state: StackState) -> Iterator[LocalServices]:
-    local = LocalServices(home=BASE / "test-stack", stack=stack_state)
+    # Short client timeouts and 429 pauses, so that the fault tests run in seconds rather than minutes.
+    fast_faults = {"LEDGERFLOW_QBO_TIMEOUT_SECONDS": "3", "LEDGERFLOW_QBO_THROTTLE_PAUSE_SECONDS": "2"}
+    local = LocalServices(home=BASE / "test-stack", stack=stack_state, extra_env=fast_faults)
     local.start()
     yield local
     local.stop()

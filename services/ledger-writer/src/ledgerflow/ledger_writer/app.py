@@ -7,6 +7,7 @@ from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
 from ledgerflow.ledger_writer.references import DDL as REFERENCES_DDL
 from ledgerflow.ledger_writer.settings import WriterSettings
 from ledgerflow.runtime.metrics import Metrics
@@ -31,6 +32,13 @@ def create_service(
         timeout=writer.qbo.timeout_seconds,
         tracer=provider.get_tracer("ledgerflow.ledger_writer.qbo"),
         metrics=metrics,
+        limiter=CompanyLimiter(
+            writer.qbo.requests_per_minute,
+            writer.qbo.concurrent,
+            on_wait=lambda realm, seconds: metrics.rate_limit_wait.labels(realm).inc(seconds),
+        ),
+        throttle_pause=writer.qbo.throttle_pause_seconds,
+        attempts=writer.qbo.attempts,
     )
     stage = Stage(
         name=STAGE,

@@ -30,12 +30,13 @@ from ledgerflow.ledger_writer import intents
 from ledgerflow.ledger_writer.books_numbering import BooksNumbering, numeric_tail
 from ledgerflow.ledger_writer.intents import Intent
 from ledgerflow.ledger_writer.qbo import mapping
-from ledgerflow.ledger_writer.qbo.client import AmbiguousOutcome, QboFaultError, QuickBooksClient, equals
+from ledgerflow.ledger_writer.qbo.client import AmbiguousOutcome, QboFaultError, QuickBooksClient, backoff, equals
 from ledgerflow.ledger_writer.references import References
 
 log = structlog.get_logger(__name__)
 
 DUPLICATE_DOC_NUMBER = "6140"
+SEND_ATTEMPTS = 4
 _EXISTING_TXN = re.compile(r"TxnId=(\d+)")
 
 
@@ -116,17 +117,23 @@ class DocumentWriter:
             await self._check_in_step(numbered, entity)
         except QboFaultError as fault:  # a customer or item the books refuse to create
             return await self._refused(numbered, intent, entity, fault)
-        await intents.mark_sending(self._pool, intent)
-        try:
-            record = await self._client.create(self._realm, entity, body, str(intent.request_id))
-        except AmbiguousOutcome:
-            existing = await self._find_existing(numbered, entity, customer_id)
-            if existing is None:
-                raise  # not in the books: the redelivery will send it again, with the same requestid
-            record = existing
-        except QboFaultError as fault:
-            return await self._refused(numbered, intent, entity, fault)
-        return await self._settle(numbered, intent, record)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            await intents.mark_sending(self._pool, intent)
+            try:
+                record = await self._client.create(self._realm, entity, body, str(intent.request_id))
+            except AmbiguousOutcome:
+                # It may have been written: look before sending again (with the same requestid).
+                existing = await self._find_existing(numbered, entity, customer_id)
+                if existing is not None:
+                    return await self._settle(numbered, intent, existing)
+                if attempt == SEND_ATTEMPTS:
+                    raise  # not in the books: the redelivery sends it again, after the same look-up
+                await backoff(attempt)
+                continue
+            except QboFaultError as fault:
+                return await self._refused(numbered, intent, entity, fault)
+            return await self._settle(numbered, intent, record)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _body(self, numbered: NumberedDocument, customer_id: str, posted: dict[str, Posted]) -> dict[str, Any]:
         doc = numbered.document

@@ -14,6 +14,10 @@ class QboSettings(BaseSettings):
     realms: dict[str, str] = Field(
         default_factory=dict, description="Tenant id -> QuickBooks realm (company) id; default: the tenant id."
     )
+    requests_per_minute: int = Field(default=500, description="Per company, as QuickBooks Online allows.")
+    concurrent: int = Field(default=10, description="Requests in flight per company.")
+    throttle_pause_seconds: float = Field(default=60.0, description="Pause after a 429 without Retry-After.")
+    attempts: int = Field(default=5, ge=1, description="Tries of one call before the message is retried later.")
 
 
 class WriterSettings(BaseSettings):

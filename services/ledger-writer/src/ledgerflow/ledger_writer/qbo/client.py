@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from opentelemetry import trace
 
+from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
 from ledgerflow.runtime.metrics import Metrics
 
 
@@ -59,9 +62,17 @@ class QuickBooksClient:
         transport: httpx.AsyncBaseTransport | None = None,
         tracer: trace.Tracer | None = None,
         metrics: Metrics | None = None,
+        limiter: CompanyLimiter | None = None,
+        throttle_pause: float = 60.0,
+        attempts: int = 5,
     ) -> None:
         self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.qbo")
         self._metrics = metrics
+        self._limiter = limiter or CompanyLimiter(
+            on_wait=(lambda realm, s: metrics.rate_limit_wait.labels(realm).inc(s)) if metrics is not None else None
+        )
+        self._throttle_pause = throttle_pause
+        self._attempts = attempts
         self._token = token
         self._minorversion = minorversion
         self._http = httpx.AsyncClient(
@@ -106,6 +117,42 @@ class QuickBooksClient:
             headers["Content-Type"] = "application/json"
             content = json.dumps(json_body, default=_encode_decimal)
         realm, resource = _realm_and_resource(path)
+        for attempt in range(1, self._attempts + 1):
+            async with self._limiter.slot(realm):
+                response = await self._request(method, path, params, headers, content, realm, resource)
+            if response is None:  # the connection failed
+                if method == "GET" and attempt < self._attempts:
+                    await backoff(attempt)
+                    continue
+                raise AmbiguousOutcome(f"{method} {path}: the connection failed")
+            if response.status_code == 429:
+                retry_after = response.headers.get("Retry-After")
+                pause = float(retry_after) if retry_after and retry_after.isdigit() else self._throttle_pause
+                self._limiter.pause(realm, pause)  # this company only; a retry resends the same requestid
+                if attempt < self._attempts:
+                    continue
+                raise Throttled(pause)
+            if response.status_code >= 500 and method == "GET" and attempt < self._attempts:
+                await backoff(attempt)  # a read is safe to repeat
+                continue
+            try:
+                return self._answer(method, path, response)
+            except QboFaultError as fault:
+                if self._metrics is not None:
+                    self._metrics.qbo_errors.labels(realm, fault.code or str(fault.status)).inc()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        content: str | None,
+        realm: str,
+        resource: str,
+    ) -> httpx.Response | None:
         with self._tracer.start_as_current_span(f"{method} {resource}", kind=trace.SpanKind.CLIENT) as span:
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
@@ -113,16 +160,12 @@ class QuickBooksClient:
             try:
                 response = await self._http.request(method, path, params=params, headers=headers, content=content)
             except httpx.TransportError as exc:
+                span.set_attribute("error.type", type(exc).__name__)
                 self._count(realm, resource, "transport_error")
-                raise AmbiguousOutcome(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+                return None
             span.set_attribute("http.response.status_code", response.status_code)
         self._count(realm, resource, str(response.status_code))
-        try:
-            return self._answer(method, path, response)
-        except QboFaultError as fault:
-            if self._metrics is not None:
-                self._metrics.qbo_errors.labels(realm, fault.code or str(fault.status)).inc()
-            raise
+        return response
 
     def _count(self, realm: str, resource: str, status: str) -> None:
         if self._metrics is not None:
@@ -148,6 +191,11 @@ class QuickBooksClient:
         if response.status_code >= 400:
             raise QboFaultError(response.status_code, "HTTP", [{"code": str(response.status_code)}])
         return dict(body)
+
+
+async def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> None:
+    """Exponential backoff with full jitter, so that retries of many orders do not arrive together."""
+    await asyncio.sleep(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 (jitter, not security)
 
 
 def _realm_and_resource(path: str) -> tuple[str, str]:

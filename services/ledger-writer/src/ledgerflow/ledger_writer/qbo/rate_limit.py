@@ -1,0 +1,78 @@
+"""Each company's share of QuickBooks Online: requests a minute and requests in flight, per realm.
+
+A token bucket per realm keeps a steady rate under the limit (500 a minute), a semaphore caps the
+requests in flight (10), and a 429 pauses that realm alone for the time QuickBooks asks (or a minute):
+the other companies' requests go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Realm:
+    tokens: float
+    updated: float
+    in_flight: asyncio.Semaphore
+    paused_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class CompanyLimiter:
+    def __init__(
+        self,
+        requests_per_minute: int = 500,
+        concurrent: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_wait: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self._sleep = sleep
+        self.rate = requests_per_minute / 60.0
+        self.burst = max(1.0, min(float(concurrent), float(requests_per_minute)))
+        self.concurrent = concurrent
+        self._clock = clock
+        self._on_wait = on_wait
+        self._realms: dict[str, _Realm] = {}
+
+    def _realm(self, realm: str) -> _Realm:
+        if realm not in self._realms:
+            self._realms[realm] = _Realm(self.burst, self._clock(), asyncio.Semaphore(self.concurrent))
+        return self._realms[realm]
+
+    @asynccontextmanager
+    async def slot(self, realm: str) -> AsyncIterator[None]:
+        state = self._realm(realm)
+        started = self._clock()
+        async with state.in_flight:
+            await self._take_token(state)
+            waited = self._clock() - started
+            if waited > 0 and self._on_wait is not None:
+                self._on_wait(realm, waited)
+            yield
+
+    async def _take_token(self, state: _Realm) -> None:
+        async with state.lock:  # callers of one realm queue in order
+            while True:
+                now = self._clock()
+                if now < state.paused_until:
+                    await self._sleep(state.paused_until - now)
+                    continue
+                state.tokens = min(self.burst, state.tokens + (now - state.updated) * self.rate)
+                state.updated = now
+                if state.tokens >= 1:
+                    state.tokens -= 1
+                    return
+                await self._sleep((1 - state.tokens) / self.rate)
+
+    def pause(self, realm: str, seconds: float) -> None:
+        """QuickBooks throttled this company: nothing more goes to it for ``seconds``."""
+        state = self._realm(realm)
+        state.paused_until = max(state.paused_until, self._clock() + seconds)
+        state.tokens = 0.0
