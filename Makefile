@@ -7,7 +7,7 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit schemas bench-sim bench-numbering bench-ingest clean
+.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest clean
 
 install: $(STAMP)
 
@@ -17,13 +17,16 @@ $(STAMP): $(INPUTS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "ledgerflow needs Python 3.11+"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	@# The manifests are rendered offline with kubectl's kustomize, or the kustomize binary where kubectl is missing.
+	@command -v kubectl >/dev/null || command -v $(BIN)/kustomize >/dev/null || \
+		GOBIN=$(abspath $(BIN)) go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 demo: install
 	$(BIN)/ledgerflow demo
 
-test: install lint typecheck
+test: install lint typecheck validate
 	$(BIN)/pytest
 
 unit: install
@@ -35,6 +38,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+validate: install
+	$(BIN)/python deploy/validate.py
 
 bench-sim: install
 	$(BIN)/python bench/sim_bench.py

@@ -19,6 +19,7 @@ from ledgerflow.ingest.webhooks import (
     signature_of,
 )
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.runtime.settings import KafkaSettings
 
 SECRET = "whsec-integration"
 
@@ -29,7 +30,7 @@ async def test_signed_webhook_to_posted_invoice(
     settings = WebhookSettings(
         connections={"shop": WebhookConnection(tenant=tenant, channel=Channel.SHOPIFY, secret=SECRET)}
     )
-    publisher = KafkaPublisher(services.stack.bootstrap_servers)
+    publisher = KafkaPublisher(KafkaSettings(bootstrap_servers=services.stack.bootstrap_servers))
     await publisher.start()
     try:
         app = create_webhook_app(settings, publisher)

@@ -132,3 +132,9 @@ async def test_a_signed_body_that_is_not_json_is_400(client: httpx.AsyncClient) 
     body = b"<order/>"
     headers = {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body)}
     assert (await client.post("/webhooks/acme-shopify/shopify", content=body, headers=headers)).status_code == 400
+
+
+async def test_health_and_metrics_endpoints(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health/live")).status_code == 200
+    assert (await client.get("/health/ready")).status_code == 200
+    assert "ledgerflow_webhooks_received" in (await client.get("/metrics")).text

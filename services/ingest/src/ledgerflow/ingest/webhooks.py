@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.applications import Starlette
@@ -38,6 +39,9 @@ DELIVERY_HEADERS: dict[Channel, str] = {
     Channel.SHOPIFY: "x-shopify-webhook-id",
     Channel.WOOCOMMERCE: "x-wc-webhook-delivery-id",
 }
+
+
+RECEIVED = Counter("ledgerflow_webhooks_received", "Signed webhooks accepted and published.", ["tenant", "channel"])
 
 
 class WebhookConnection(BaseModel):
@@ -129,15 +133,26 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
             payload=payload,
         )
         await publisher.publish(envelope)
+        RECEIVED.labels(connection.tenant, channel.value).inc()
         return JSONResponse({"message_id": str(message_id)}, status_code=202)
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    async def live(request: Request) -> Response:
+        return JSONResponse({"status": "live"})
+
+    async def ready(request: Request) -> Response:
+        if getattr(publisher, "ready", True):
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready: the broker is not connected"}, status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[
             Route("/webhooks/{connection}/{channel}", receive, methods=["POST"]),
-            Route("/health", health, methods=["GET"]),
+            Route("/health/live", live, methods=["GET"]),
+            Route("/health/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,  # type: ignore[arg-type]
     )
@@ -146,21 +161,17 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
 class KafkaPublisher:
     """Publishes envelopes onto ``orders.raw``, keyed by tenant, with the W3C trace context in the headers."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-
-        from ledgerflow.runtime.settings import KafkaSettings
-
-        provider = tracer_provider("ledgerflow-webhooks")
-        self._broker = make_broker(
-            KafkaSettings(bootstrap_servers=bootstrap_servers),
-            "webhooks",
-            [KafkaTelemetryMiddleware(tracer_provider=provider)],
-        )
+    def __init__(self, settings: KafkaSettings) -> None:
+        telemetry = KafkaTelemetryMiddleware(tracer_provider=tracer_provider("ledgerflow-webhooks"))
+        self._broker = make_broker(settings, "webhooks", [telemetry])  # TLS and SASL from the same settings
+        self.ready = False
 
     async def start(self) -> None:
         await self._broker.start()
+        self.ready = True
 
     async def stop(self) -> None:
+        self.ready = False
         await self._broker.stop()
 
     async def publish(self, envelope: RawOrderEnvelope) -> None:
@@ -175,7 +186,7 @@ class KafkaPublisher:
 
 def create_app() -> Starlette:
     """The receiver as deployed: settings from the environment, publishing to Kafka."""
-    publisher = KafkaPublisher(KafkaSettings().bootstrap_servers)
+    publisher = KafkaPublisher(KafkaSettings())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,0 +1,235 @@
+"""The deployment files, offline: every check of deploy/validate.py passes, the checks catch what they claim to, and
+the prod overlay keeps its promises (hardened pods, probes, graceful shutdown, secrets only referenced, one
+ScaledObject per writer pool following the pool's consumer group, autoscalers within the partitions)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from deploy import validate
+
+Resource = dict[str, Any]
+
+PROD_PARTITIONS = 12
+STATELESS_STAGES = ("ingest", "planner", "numbering")
+
+
+@pytest.fixture(scope="module")
+def results() -> list[validate.Result]:
+    return validate.run_checks()
+
+
+@pytest.fixture(scope="module")
+def prod() -> list[Resource]:
+    return validate.render(validate.K8S / "overlays" / "prod")
+
+
+def of_kind(resources: list[Resource], kind: str) -> list[Resource]:
+    return [r for r in resources if r["kind"] == kind]
+
+
+def pod_spec(deployment: Resource) -> Resource:
+    spec: Resource = deployment["spec"]["template"]["spec"]
+    return spec
+
+
+def writer_pools(resources: list[Resource]) -> dict[str, str]:
+    """Deployment name -> its LEDGERFLOW_WRITER_POOL."""
+    return {
+        d["metadata"]["name"]: item["value"]
+        for d in of_kind(resources, "Deployment")
+        for c in pod_spec(d)["containers"]
+        for item in c.get("env", [])
+        if item["name"] == "LEDGERFLOW_WRITER_POOL"
+    }
+
+
+# --- deploy/validate.py --------------------------------------------------------------------------------------------
+
+
+def test_every_check_passes(results: list[validate.Result]) -> None:
+    failed = [f"{r.name}:\n{r.detail}" for r in results if not r.ok]
+    assert not failed, "\n".join(failed)
+
+
+def test_every_environment_and_file_is_checked(results: list[validate.Result]) -> None:
+    names = {r.name for r in results}
+    assert {f"kustomize deploy/k8s/{root}" for root in ("base", "overlays/dev", "overlays/prod")} <= names
+    assert {
+        "kubernetes-validate --strict",
+        "KEDA objects against deploy/schemas",
+        "manifest policy",
+        "Dockerfiles",
+        "docker-compose.yml",
+        "Grafana provisioning and dashboards",
+        "Prometheus configuration",
+        "OpenTelemetry Collector configuration",
+    } <= names
+
+
+def test_kubernetes_validate_refuses_an_unknown_field(prod: list[Resource]) -> None:
+    pdb = copy.deepcopy(of_kind(prod, "PodDisruptionBudget")[0])
+    pdb["spec"]["maxUnavailabel"] = pdb["spec"].pop("maxUnavailable")
+    with pytest.raises(validate.CheckFailed, match="maxUnavailabel"):
+        validate.kubernetes_validate({"broken": [pdb]})
+
+
+def test_the_keda_schema_refuses_a_wrong_scaled_object(prod: list[Resource]) -> None:
+    scaled_object = copy.deepcopy(of_kind(prod, "ScaledObject")[0])
+    scaled_object["spec"]["maxReplicaCount"] = "12"
+    scaled_object["spec"]["triggers"][0]["metadata"]["lagTreshold"] = "10"
+    with pytest.raises(validate.CheckFailed, match="keda-scaledobject"):
+        validate.crd_validate({"broken": [scaled_object]})
+
+
+def test_the_policy_catches_a_scaled_object_on_another_pools_group(prod: list[Resource]) -> None:
+    broken = copy.deepcopy(prod)
+    for scaled_object in of_kind(broken, "ScaledObject"):
+        scaled_object["spec"]["triggers"][0]["metadata"]["consumerGroup"] = "ledger-writer-default"
+        scaled_object["spec"]["maxReplicaCount"] = 24
+    problems = "\n".join(validate.manifest_problems(broken, PROD_PARTITIONS))
+    assert "consumerGroup 'ledger-writer-default' is not ledger-writer-large-tenants" in problems
+    assert "maxReplicaCount 24 > 12 partitions" in problems
+
+
+def test_the_policy_catches_a_rendered_secret_and_an_inline_token(prod: list[Resource]) -> None:
+    broken = copy.deepcopy(prod)
+    broken.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "ledgerflow"}, "stringData": {}})
+    writer = next(d for d in of_kind(broken, "Deployment") if d["metadata"]["name"] in writer_pools(broken))
+    pod_spec(writer)["containers"][0]["env"].append({"name": "LEDGERFLOW_QBO_TOKEN", "value": "oops"})
+    pod_spec(writer)["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+    problems = "\n".join(validate.manifest_problems(broken, PROD_PARTITIONS))
+    assert "Secret/ledgerflow is rendered" in problems
+    assert "LEDGERFLOW_QBO_TOKEN is set inline" in problems
+    assert "readOnlyRootFilesystem is not true" in problems
+
+
+def test_compose_references_must_resolve() -> None:
+    spec = {
+        "services": {
+            "ingest": {"depends_on": {"postgres": {"condition": "service_healthy"}, "kafka": {}}},
+            "postgres": {"depends_on": ["missing"]},
+            "kafka": {},
+            "topics": {"command": "kafka-topics.sh --create --topic orders.raw"},
+        }
+    }
+    problems = validate.compose_problems(spec)
+    assert "service 'postgres' depends on 'missing', which is not a service" in problems
+    assert not any("'ingest' depends on" in p for p in problems)
+    assert "the topic creator does not create ledger.commands.dlq" in problems
+    assert "the topic creator does not create orders.raw" not in problems
+
+
+def test_a_root_image_with_a_floating_base_is_refused() -> None:
+    text = 'FROM python:3.11-slim\nRUN pip install .\nCMD ["python", "-m", "ledgerflow.ingest"]\n'
+    problems = validate.dockerfile_problems(text, "ingest", ["python", "-m", "ledgerflow.ingest"])
+    assert problems == [
+        "not multi-stage",
+        "base image 'python:3.11-slim' is not python:3.11.<patch>-slim-bookworm",
+        "does not end as USER 10001",
+        "no `pip install -c constraints.txt ./libs/contracts ./libs/runtime ./services/ingest`",
+    ]
+
+
+def test_a_dashboard_may_chart_only_exported_metrics() -> None:
+    dashboard = json.loads((validate.DASHBOARDS / "ledgerflow.json").read_text())
+    dashboard["panels"][1]["targets"][0]["expr"] = "sum(rate(ledgerflow_documents_postd_total[5m]))"
+    problems = validate.dashboard_problems(dashboard, {"prometheus"})
+    assert problems == [
+        f"panel {dashboard['panels'][1]['title']!r} charts ledgerflow_documents_postd_total, which no service exports"
+    ]
+
+
+# --- the prod overlay ---------------------------------------------------------------------------------------------
+
+
+def test_every_container_runs_as_non_root_on_a_read_only_root_filesystem(prod: list[Resource]) -> None:
+    deployments = of_kind(prod, "Deployment")
+    assert len(deployments) == 6  # four stages (two writer pools) and the webhook receiver
+    for deployment in deployments:
+        pod = pod_spec(deployment)
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security.get("runAsNonRoot", pod["securityContext"].get("runAsNonRoot")) is True
+            assert security.get("runAsUser", pod["securityContext"].get("runAsUser")) == 10001
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"]["drop"] == ["ALL"]
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+
+
+def test_every_deployment_has_liveness_and_readiness_probes_on_health(prod: list[Resource]) -> None:
+    for deployment in of_kind(prod, "Deployment"):
+        for container in pod_spec(deployment)["containers"]:
+            assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            assert ports[container["readinessProbe"]["httpGet"]["port"]] == 8080
+
+
+def test_shutdown_outlasts_faststreams_graceful_timeout(prod: list[Resource]) -> None:
+    for deployment in of_kind(prod, "Deployment"):
+        assert pod_spec(deployment)["terminationGracePeriodSeconds"] > 15
+
+
+def test_no_secret_is_rendered_only_referenced(prod: list[Resource]) -> None:
+    assert of_kind(prod, "Secret") == []
+    for deployment in of_kind(prod, "Deployment"):
+        refs = {
+            item["valueFrom"]["secretKeyRef"]["name"]
+            for c in pod_spec(deployment)["containers"]
+            for item in c.get("env", [])
+            if "secretKeyRef" in item.get("valueFrom", {})
+        }
+        assert refs == {"ledgerflow"}, deployment["metadata"]["name"]
+    config = of_kind(prod, "ConfigMap")[0]["data"]
+    assert not {"LEDGERFLOW_DATABASE_URL", "LEDGERFLOW_QBO_TOKEN", "LEDGERFLOW_KAFKA_SASL_PASSWORD"} & set(config)
+
+
+def test_each_writer_pool_scales_on_its_own_consumer_group(prod: list[Resource]) -> None:
+    pools = writer_pools(prod)
+    assert sorted(pools.values()) == ["default", "large-tenants"]
+    scaled_objects = {so["spec"]["scaleTargetRef"]["name"]: so for so in of_kind(prod, "ScaledObject")}
+    assert set(scaled_objects) == set(pools)
+    for deployment, pool in pools.items():
+        scaled_object = scaled_objects[deployment]
+        [trigger] = scaled_object["spec"]["triggers"]
+        assert trigger["type"] == "kafka"
+        assert trigger["metadata"]["consumerGroup"] == f"ledger-writer-{pool}"
+        assert trigger["metadata"]["topic"] == "ledger.commands"
+        assert scaled_object["spec"]["maxReplicaCount"] <= PROD_PARTITIONS
+
+
+def test_every_pool_reads_the_same_pool_map(prod: list[Resource]) -> None:
+    [config] = of_kind(prod, "ConfigMap")
+    assert json.loads(config["data"]["LEDGERFLOW_WRITER_POOLS"]) == {"large-tenants": ["acme", "globex"]}
+    for deployment in of_kind(prod, "Deployment"):
+        if deployment["metadata"]["name"] in writer_pools(prod):
+            [source] = pod_spec(deployment)["containers"][0]["envFrom"]
+            assert source["configMapRef"]["name"] == config["metadata"]["name"]
+
+
+def test_kedas_brokers_are_the_writers_brokers(prod: list[Resource]) -> None:
+    [config] = of_kind(prod, "ConfigMap")
+    for scaled_object in of_kind(prod, "ScaledObject"):
+        metadata = scaled_object["spec"]["triggers"][0]["metadata"]
+        assert metadata["bootstrapServers"] == config["data"]["LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS"]
+        assert (metadata["sasl"], metadata["tls"]) == ("scram_sha512", "enable")
+        assert scaled_object["spec"]["triggers"][0]["authenticationRef"] == {"name": "ledgerflow-kafka"}
+
+
+@pytest.mark.parametrize("stage", STATELESS_STAGES)
+def test_stateless_stages_scale_on_cpu_within_the_partitions(prod: list[Resource], stage: str) -> None:
+    [hpa] = [h for h in of_kind(prod, "HorizontalPodAutoscaler") if h["metadata"]["name"] == f"ledgerflow-{stage}"]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": f"ledgerflow-{stage}",
+    }
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= PROD_PARTITIONS
