@@ -89,3 +89,24 @@ async def test_a_refusal_from_the_books_is_a_failed_event_and_a_dead_letter(
 
     letters = await read_topic(services.stack.bootstrap_servers, dead_letter_topic(Topic.COMMANDS))
     assert any(str(refused.meta.correlation_id).encode() in v and b"qbo.6240" in v for v in letters)
+
+
+async def test_a_refused_order_can_be_replayed_once_the_books_are_fixed(
+    services: LocalServices, books: QuickBooksClient, tenant: str, shopify_paid: dict[str, Any]
+) -> None:
+    vendor = await books.create(tenant, "Vendor", {"DisplayName": "Jane Cooper"}, f"{tenant}-vendor")
+    first = raw_order(tenant, shopify_paid)
+    _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, first)
+    assert outcomes.events[first.meta.correlation_id].status is LedgerStatus.FAILED
+
+    # The bookkeeper renames the vendor, then the same, unchanged order is replayed.
+    await books.create(tenant, "Vendor", {"Id": vendor["Id"], "SyncToken": vendor["SyncToken"], "sparse": True,
+                                          "DisplayName": "Jane Cooper (vendor)"}, f"{tenant}-rename")  # fmt: skip
+    replay = raw_order(tenant, shopify_paid).model_copy(update={"source": "replay"})
+    _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, replay)
+
+    assert outcomes.events[replay.meta.correlation_id].status is LedgerStatus.POSTED, (
+        outcomes.events[replay.meta.correlation_id].documents[0].error
+    )
+    (invoice,) = await books.query(tenant, "Invoice", equals("DocNumber", "1001"))
+    assert invoice["Balance"] == 0

@@ -109,6 +109,7 @@ def publish(
     connection: Annotated[str, typer.Option(help="The tenant's connection (channel store -> books).")],
     channel: Annotated[Channel, typer.Option(help="Channel whose format the files are in.")],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    replay: Annotated[bool, typer.Option(help="Send again after a fix, even if the order has not changed.")] = False,
     home: HomeOption = None,
 ) -> None:
     """Publish raw order envelopes onto ``orders.raw``, keyed by tenant."""
@@ -116,7 +117,7 @@ def publish(
     from ledgerflow.cli.publishing import MessageTooLarge, OrderToPublish, publish_orders
 
     try:
-        orders = [OrderToPublish(tenant, connection, channel, load_payload(f)) for f in files]
+        orders = [OrderToPublish(tenant, connection, channel, load_payload(f), replay) for f in files]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -24,6 +24,7 @@ class OrderToPublish:
     connection: str
     channel: Channel
     payload: dict[str, Any]
+    replay: bool = False
 
 
 # The broker's default message.max.bytes is 1 MiB; an order is never near it, a mistake may be.
@@ -48,6 +49,7 @@ def envelope(order: OrderToPublish) -> RawOrderEnvelope:
         meta=MessageMeta(tenant_id=order.tenant, message_id=message_id, correlation_id=message_id),
         connection_id=order.connection,
         channel=order.channel,
+        source="replay" if order.replay else "publish",
         payload=order.payload,
     )
 

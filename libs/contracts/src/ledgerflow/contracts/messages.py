@@ -30,7 +30,9 @@ class RawOrderEnvelope(BaseModel):
     meta: MessageMeta
     connection_id: str = Field(min_length=1, max_length=64)
     channel: Channel
-    source: Literal["publish", "webhook", "poller"] = "publish"
+    source: Literal["publish", "webhook", "poller", "replay"] = Field(
+        default="publish", description="'replay' sends an order again after a fix, even when it has not changed."
+    )
     received_at: datetime = Field(default_factory=_now)
     payload: dict[str, Any] = Field(description="The channel's own JSON, untouched.")
 

@@ -18,7 +18,9 @@ STAGE = "ingest"
 async def handle_raw_order(ctx: StageContext, raw: RawOrderEnvelope) -> Sequence[Outgoing]:
     order = normalize(raw.channel, raw.payload)
     digest = content_hash(order)
-    decision = await next_version(ctx.conn, raw.meta.tenant_id, raw.connection_id, order, digest)
+    decision = await next_version(
+        ctx.conn, raw.meta.tenant_id, raw.connection_id, order, digest, replay=raw.source == "replay"
+    )
     if not decision.changed:
         log.info("order.unchanged", order=order.order_number, version=decision.version)
         return []

@@ -45,7 +45,7 @@ class VersionDecision:
 
 
 async def next_version(
-    conn: DbConnection, tenant_id: str, connection_id: str, order: CanonicalOrder, digest: str
+    conn: DbConnection, tenant_id: str, connection_id: str, order: CanonicalOrder, digest: str, *, replay: bool = False
 ) -> VersionDecision:
     """Record the order's content; serialised per order so two replicas cannot both take version N."""
     key = (tenant_id, connection_id, order.channel.value, order.channel_order_id)
@@ -56,7 +56,7 @@ async def next_version(
            ORDER BY version DESC LIMIT 1""",
         *key,
     )
-    if latest is not None and latest["content_hash"] == digest:
+    if latest is not None and latest["content_hash"] == digest and not replay:
         await conn.execute(
             """INSERT INTO unchanged_versions (tenant_id, connection_id, channel, channel_order_id, dropped)
                VALUES ($1, $2, $3, $4, 1)

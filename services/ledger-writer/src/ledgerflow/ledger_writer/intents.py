@@ -31,6 +31,8 @@ DDL = (
         CHECK (status IN ('pending', 'posted', 'failed'))
     )
     """,
+    # The command that failed a document: a redelivery of it gets the same answer; a replay tries again.
+    "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS failed_by uuid",
 )
 
 
@@ -48,6 +50,7 @@ class Intent:
     total: Decimal | None
     balance: Decimal | None
     error: ErrorDetail | None
+    failed_by: uuid.UUID | None = None
 
     @property
     def outcome_unknown(self) -> bool:
@@ -115,13 +118,14 @@ async def mark_posted(pool: asyncpg.Pool, intent: Intent, record: dict[str, obje
     return _intent(row)
 
 
-async def mark_failed(pool: asyncpg.Pool, intent: Intent, error: ErrorDetail) -> Intent:
+async def mark_failed(pool: asyncpg.Pool, intent: Intent, error: ErrorDetail, command_id: uuid.UUID) -> Intent:
     row = await pool.fetchrow(
-        """UPDATE document_intents SET status = 'failed', error = $3::jsonb, updated_at = now()
+        """UPDATE document_intents SET status = 'failed', error = $3::jsonb, failed_by = $4, updated_at = now()
            WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
         intent.tenant_id,
         intent.document_key,
         error.model_dump_json(),
+        command_id,
     )
     return _intent(row)
 
@@ -146,4 +150,5 @@ def _intent(row: asyncpg.Record | None) -> Intent:
         total=row["total"],
         balance=row["balance"],
         error=ErrorDetail.model_validate(json.loads(error)) if error else None,
+        failed_by=row["failed_by"],
     )

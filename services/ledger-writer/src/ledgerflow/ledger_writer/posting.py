@@ -7,6 +7,7 @@ dropped connection, 5xx) is settled by looking the document up before anything i
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -71,6 +72,7 @@ class DocumentWriter:
         self._realm = realm
         self._refs = References(pool, client, tenant_id, realm)
         self._books_numbering = BooksNumbering(pool, client, tenant_id, realm)
+        self._command_id = uuid.UUID(int=0)
         self._policy = NumberingPolicy()
         self._prefix = ""
 
@@ -78,6 +80,8 @@ class DocumentWriter:
         """Each document's outcome, in order; raises ``Renumber`` when the books refuse a number."""
         self._policy = command.numbering
         self._prefix = command.numbering.prefix_for(command.channel.value)
+        self._command_id = command.meta.message_id
+        self._refs = References(self._pool, self._client, self._tenant, self._realm, str(self._command_id))
         posted: dict[str, Posted] = {}
         outcomes = []
         for numbered in command.documents:
@@ -104,8 +108,8 @@ class DocumentWriter:
         intent = await intents.open_intent(self._pool, self._tenant, doc.key, entity, numbered.doc_number)
         if intent.status == "posted":
             return Posted(intent, _outcome(numbered, intent))
-        if intent.status == "failed" and intent.error is not None:
-            return Posted(intent, _failed(numbered, intent.error))
+        if intent.status == "failed" and intent.error is not None and intent.failed_by == self._command_id:
+            return Posted(intent, _failed(numbered, intent.error))  # the same command again: the same answer
         try:
             customer_id = await self._refs.customer(doc)
             if intent.outcome_unknown:
@@ -188,7 +192,7 @@ class DocumentWriter:
                 message=f"QuickBooks refused the {entity.lower()}: {fault.message}. {fault.detail}".strip(),
                 fix="Correct the order or the connection settings as the message says, then replay the order.",
             )
-        failed = await intents.mark_failed(self._pool, intent, error)
+        failed = await intents.mark_failed(self._pool, intent, error, self._command_id)
         return Posted(failed, _failed(numbered, error))
 
     async def _settle(self, numbered: NumberedDocument, intent: Intent, record: dict[str, Any]) -> Posted:

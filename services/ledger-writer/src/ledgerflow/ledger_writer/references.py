@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from ledgerflow.contracts import LineKind, PlannedDocument, derive_message_id
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.qbo.client import QboFaultError, QuickBooksClient, equals
 
 DDL = (
     """
@@ -20,14 +20,20 @@ DDL = (
 )
 
 WEB_STORE_CUSTOMER = "Web Store"
+DUPLICATE_NAME = "6240"
 
 
 class References:
-    def __init__(self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str, attempt: str = ""
+    ) -> None:
         self._pool = pool
         self._client = client
         self._tenant = tenant_id
         self._realm = realm
+        # Part of the requestid: a redelivered command repeats its creates, a replayed one tries afresh
+        # (QuickBooks replays a refusal for the same requestid).
+        self._attempt = attempt
 
     async def customer(self, doc: PlannedDocument) -> str:
         name = doc.customer_name or WEB_STORE_CUSTOMER
@@ -60,8 +66,15 @@ class References:
         if found:
             external_id = str(found[0]["Id"])
         else:
-            request_id = str(derive_message_id("qbo-reference", self._tenant, entity, name))
-            external_id = str((await self._client.create(self._realm, entity, body, request_id))["Id"])
+            request_id = str(derive_message_id("qbo-reference", self._tenant, entity, name, self._attempt))
+            try:
+                external_id = str((await self._client.create(self._realm, entity, body, request_id))["Id"])
+            except QboFaultError as fault:
+                # Another writer may have created it meanwhile: take that one; otherwise the name is taken elsewhere.
+                again = await self._client.query(self._realm, entity, equals(field, name))
+                if fault.code != DUPLICATE_NAME or not again:
+                    raise
+                external_id = str(again[0]["Id"])
         await self._pool.execute(
             """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
                ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
