@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +17,8 @@ from ledgerflow.contracts import CanonicalOrder, Channel, FulfillmentState, Paym
 from ledgerflow.ingest.normalizers import NormalizationError, normalize
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames
+from tests.unit.normalizers.mutations import DELETE as _DELETE
+from tests.unit.normalizers.mutations import broken as _broken
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bigcommerce"
 PAID = "order-5101-captured-tax-coupon-bundle-fee.json"
@@ -472,20 +473,6 @@ def test_fulfillment_follows_the_status_and_items_shipped() -> None:
 
 
 # --- bad input -------------------------------------------------------------------------------------------------
-
-_DELETE = object()
-
-
-def _broken(payload: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
-    broken = copy.deepcopy(payload)
-    target: Any = broken
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return broken
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ from ledgerflow.contracts import CanonicalOrder, Channel, DocumentType, Fulfillm
 from ledgerflow.ingest.normalizers import NormalizationError, normalize
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames
+from tests.unit.normalizers.mutations import DELETE as _DELETE
+from tests.unit.normalizers.mutations import broken as _broken
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "magento"
 
@@ -446,20 +448,6 @@ def test_pitfall_20_an_invoice_of_another_order_is_refused() -> None:
 
 
 # --- bad input -----------------------------------------------------------------------------------------------
-
-_DELETE = object()
-
-
-def _broken(payload: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
-    broken = copy.deepcopy(payload)
-    target: Any = broken
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return broken
 
 
 @pytest.mark.parametrize(

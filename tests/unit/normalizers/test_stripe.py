@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from ledgerflow.contracts import CanonicalOrder, Channel, FulfillmentState, PaymentState
 from ledgerflow.ingest.normalizers import NormalizationError, normalize
+from tests.unit.normalizers.mutations import DELETE as _DELETE
+from tests.unit.normalizers.mutations import broken as _broken
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "stripe"
 
@@ -582,19 +584,6 @@ def test_object_type_is_inferred_from_the_id_when_missing() -> None:
     assert run(body).channel_order_id == "ch_3QvUsRefund0001"
 
 
-def _broken(payload: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
-    broken = copy.deepcopy(payload)
-    target: Any = broken
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return broken
-
-
-_DELETE = object()
 _ITEM = ["line_items", "data", 0]
 
 

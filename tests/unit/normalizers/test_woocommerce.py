@@ -25,6 +25,8 @@ from ledgerflow.contracts import (
 from ledgerflow.ingest.normalizers import NormalizationError, normalize
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames
+from tests.unit.normalizers.mutations import DELETE as _DELETE
+from tests.unit.normalizers.mutations import broken as _broken
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "woocommerce"
 
@@ -517,20 +519,6 @@ def test_pitfall_20_a_refund_object_alone_is_not_an_order(bhd: dict[str, Any]) -
 
 
 # --- bad input -----------------------------------------------------------------------------------------------------
-
-_DELETE = object()
-
-
-def _broken(payload: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
-    broken = copy.deepcopy(payload)
-    target: Any = broken
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return broken
 
 
 @pytest.mark.parametrize(
