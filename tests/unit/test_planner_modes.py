@@ -87,3 +87,30 @@ def test_modes_not_yet_available_are_refused_clearly(shopify_paid: dict[str, Any
 def test_document_keys_are_stable(shopify_paid: dict[str, Any]) -> None:
     order = normalize(Channel.SHOPIFY, shopify_paid)
     assert [d.key for d in _plan(order)] == [d.key for d in _plan(order)]
+
+
+def test_m4_sales_order_with_an_unapplied_payment(shopify_paid: dict[str, Any]) -> None:
+    sales_order, payment = _plan(normalize(Channel.SHOPIFY, shopify_paid), TransactionMode.SALES_ORDERS)
+    assert sales_order.type is DocumentType.SALES_ORDER
+    assert (payment.type, payment.applies_to) == (DocumentType.PAYMENT, ())
+
+
+def test_m5_sales_order_then_its_invoice_linked_to_it_then_the_payment(shopify_paid: dict[str, Any]) -> None:
+    sales_order, invoice, payment = _plan(
+        normalize(Channel.SHOPIFY, shopify_paid), TransactionMode.SALES_ORDERS_INVOICES
+    )
+    assert (sales_order.type, invoice.type) == (DocumentType.SALES_ORDER, DocumentType.INVOICE)
+    assert invoice.applies_to == (sales_order.key,)
+    assert invoice.lines == sales_order.lines  # the invoice is a copy of the sales order
+    assert payment.applies_to == (invoice.key,)
+    assert sales_order.memo == invoice.memo == payment.memo
+
+
+def test_m5_unpaid_order_has_no_payment(samples: dict[str, SampleOrder]) -> None:
+    docs = _plan(_sample(samples, "acme-1002-bank-deposit-unpaid"), TransactionMode.SALES_ORDERS_INVOICES)
+    assert [d.type for d in docs] == [DocumentType.SALES_ORDER, DocumentType.INVOICE]
+
+
+def test_m7_estimate_only(shopify_paid: dict[str, Any]) -> None:
+    (estimate,) = _plan(normalize(Channel.SHOPIFY, shopify_paid), TransactionMode.ESTIMATES)
+    assert estimate.type is DocumentType.ESTIMATE

@@ -146,7 +146,12 @@ class DocumentWriter:
                 (str(posted[k].intent.external_id), posted[k].intent.entity) for k in doc.applies_to if k in posted
             ]
             return mapping.payment(numbered, customer_id, linked)
-        return mapping.sales_form(numbered, customer_id, await self._refs.items(doc))
+        linked = [
+            (str(posted[k].intent.external_id), posted[k].intent.entity)
+            for k in doc.applies_to
+            if k in posted and posted[k].intent.entity == "Estimate"
+        ]
+        return mapping.sales_form(numbered, customer_id, await self._refs.items(doc), linked)
 
     async def _find_existing(self, numbered: NumberedDocument, entity: str, customer_id: str) -> dict[str, Any] | None:
         """Our own document in the books: by number, or by customer, date and memo when it has none."""

@@ -25,7 +25,7 @@ def plan_order(
         raise PlanningError(
             "mode.unsupported",
             f"transaction mode '{mode}' is not available in this release",
-            "Use invoices, invoices_with_payments or sales_receipts for this connection.",
+            "Use invoices, invoices_with_payments, sales_receipts, sales_orders, sales_orders_invoices or estimates.",
         )
     return planner(order, key_prefix, items)
 
@@ -36,26 +36,51 @@ def _invoices(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple
 
 def _invoices_with_payments(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple[PlannedDocument, ...]:
     invoice = _sales_document(order, DocumentType.INVOICE, key_prefix, items)
+    return (invoice, *_payments(order, invoice, applies_to=(invoice.key,)))
+
+
+def _sales_orders(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple[PlannedDocument, ...]:
+    """M4: a non-posting sales order (an estimate on QuickBooks Online); money received is an unapplied payment."""
+    sales_order = _sales_document(order, DocumentType.SALES_ORDER, key_prefix, items)
+    return (sales_order, *_payments(order, sales_order, applies_to=()))
+
+
+def _sales_orders_invoices(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple[PlannedDocument, ...]:
+    """M5: the sales order, and its invoice linked to it (which closes it); the payment goes to the invoice."""
+    sales_order = _sales_document(order, DocumentType.SALES_ORDER, key_prefix, items)
+    invoice = _sales_document(order, DocumentType.INVOICE, key_prefix, items).model_copy(
+        update={"applies_to": (sales_order.key,)}
+    )
+    return (sales_order, invoice, *_payments(order, invoice, applies_to=(invoice.key,)))
+
+
+def _estimates(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple[PlannedDocument, ...]:
+    """M7: an estimate only."""
+    return (_sales_document(order, DocumentType.ESTIMATE, key_prefix, items),)
+
+
+def _payments(
+    order: CanonicalOrder, document: PlannedDocument, *, applies_to: tuple[str, ...]
+) -> tuple[PlannedDocument, ...]:
     if order.payment_state not in _RECEIVED or not order.amount_paid:
-        return (invoice,)
-    payments = tuple(
+        return ()
+    return tuple(
         PlannedDocument(
-            key=f"{key_prefix}/payment/{i}",
+            key=f"{document.key.rsplit('/', 1)[0]}/payment/{i}",
             type=DocumentType.PAYMENT,
             currency=order.currency,
             txn_date=(p.paid_at or order.ordered_at).date(),
-            customer_name=invoice.customer_name,
-            customer_email=invoice.customer_email,
+            customer_name=document.customer_name,
+            customer_email=document.customer_email,
             total=p.amount,
-            memo=invoice.memo,
-            applies_to=(invoice.key,),
+            memo=document.memo,
+            applies_to=applies_to,
             payment_reference=p.transaction_id,
             payment_method=p.method,
         )
         for i, p in enumerate(order.payments)
         if p.amount
     )
-    return (invoice, *payments)
 
 
 def _sales_receipts(order: CanonicalOrder, key_prefix: str, items: ItemNames) -> tuple[PlannedDocument, ...]:
@@ -106,4 +131,7 @@ _PLANNERS = {
     TransactionMode.INVOICES: _invoices,
     TransactionMode.INVOICES_WITH_PAYMENTS: _invoices_with_payments,
     TransactionMode.SALES_RECEIPTS: _sales_receipts,
+    TransactionMode.SALES_ORDERS: _sales_orders,
+    TransactionMode.SALES_ORDERS_INVOICES: _sales_orders_invoices,
+    TransactionMode.ESTIMATES: _estimates,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedLine
@@ -40,7 +41,10 @@ def sales_line(line: PlannedLine, item_ids: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def sales_form(numbered: NumberedDocument, customer_id: str, item_ids: dict[str, str]) -> dict[str, Any]:
+def sales_form(
+    numbered: NumberedDocument, customer_id: str, item_ids: dict[str, str], linked: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """An invoice linked to its estimate (the sales order) closes the estimate in QuickBooks Online."""
     doc = numbered.document
     body: dict[str, Any] = {
         "CustomerRef": {"value": customer_id},
@@ -51,6 +55,8 @@ def sales_form(numbered: NumberedDocument, customer_id: str, item_ids: dict[str,
     }
     if numbered.doc_number is not None:
         body["DocNumber"] = numbered.doc_number
+    if linked:
+        body["LinkedTxn"] = [{"TxnId": txn_id, "TxnType": entity} for txn_id, entity in linked]
     if doc.payment_reference and doc.type is DocumentType.SALES_RECEIPT:
         body["PaymentRefNum"] = doc.payment_reference[:PAYMENT_REF_LIMIT]
     return body
