@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
 schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of every message.")
+config_app = typer.Typer(no_args_is_help=True, help="Connection settings (stored and versioned by the planner).")
 app.add_typer(dev_app, name="dev")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(config_app, name="config")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -311,6 +313,38 @@ def run(service: Service) -> None:
 
     module = importlib.import_module(f"ledgerflow.{service.value.replace('-', '_')}.app")
     run_app(module.create_service())
+
+
+def _database_url(database_url: str | None, home: Path | None) -> str:
+    if database_url:
+        return database_url
+    if env := os.environ.get("LEDGERFLOW_DATABASE_URL"):
+        return env
+    state = _stack(home).load()
+    if state is None:
+        err_console.print("No database: pass --database-url, set LEDGERFLOW_DATABASE_URL or run `ledgerflow dev up`.")
+        raise typer.Exit(2)
+    return state.database_url
+
+
+@config_app.command("apply")
+def config_apply(
+    file: Annotated[Path, typer.Argument(help="YAML: one connection, a list, or {connections: [...]}.")],
+    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: the running stack's).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Validate connection settings (every problem is listed) and store a new version of each changed one."""
+    from ledgerflow.cli.configuration import apply_file
+    from ledgerflow.planner.connections import ConfigError
+
+    try:
+        applied = asyncio.run(apply_file(file, _database_url(database_url, home)))
+    except ConfigError as exc:
+        err_console.print(f"error: settings in {file} are not valid:\n{exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    for settings, version in applied:
+        console.print(f"{settings.tenant}/{settings.connection}: version {version} ({settings.mode.value})",
+                      highlight=False)  # fmt: skip
 
 
 @schemas_app.command("asyncapi")

@@ -1,0 +1,147 @@
+"""Connection settings: how one tenant's store maps to its books. Written in YAML, stored and versioned here.
+
+``ledgerflow config apply FILE`` validates every connection in the file (all problems are listed at once)
+and stores a new version of each one that changed. Secrets never belong here: unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ledgerflow.contracts import Channel, NumberingPolicy, PaymentState, TransactionMode
+from ledgerflow.contracts.envelope import TenantId
+from ledgerflow.planner.settings import ItemNames
+from ledgerflow.runtime.database import DbConnection
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS connection_settings (
+        tenant_id     text        NOT NULL,
+        connection_id text        NOT NULL,
+        version       integer     NOT NULL,
+        settings      jsonb       NOT NULL,
+        applied_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, connection_id, version)
+    )
+    """,
+)
+
+AVAILABLE_MODES = (
+    TransactionMode.INVOICES,
+    TransactionMode.INVOICES_WITH_PAYMENTS,
+    TransactionMode.SALES_RECEIPTS,
+    TransactionMode.SALES_ORDERS,
+    TransactionMode.SALES_ORDERS_INVOICES,
+    TransactionMode.ESTIMATES,
+)
+PAID = (PaymentState.PAID,)
+UNPAID = (PaymentState.UNPAID, PaymentState.ON_TERMS, PaymentState.AUTHORIZED, PaymentState.PARTIALLY_PAID)
+
+
+class Routing(BaseModel):
+    """R2: paid orders and unpaid ones to different documents, from one connection."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paid: TransactionMode | None = None
+    unpaid: TransactionMode | None = None
+
+
+class ConnectionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant: TenantId
+    connection: str = Field(min_length=1, max_length=64)
+    channel: Channel
+    target: str = Field(default="qbo", pattern="^qbo$", description="QuickBooks Online (Desktop and Xero later).")
+    mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
+    routing: Routing = Routing()
+    sync_payment_states: list[PaymentState] | None = Field(
+        default=None, description="R1: only orders in these payment states sync; none listed means all."
+    )
+    numbering: NumberingPolicy = NumberingPolicy()
+    items: ItemNames = ItemNames()
+
+    @model_validator(mode="after")
+    def _modes_available(self) -> ConnectionSettings:
+        for name, mode in (("mode", self.mode), ("routing.paid", self.routing.paid),
+                           ("routing.unpaid", self.routing.unpaid)):  # fmt: skip
+            if mode is not None and mode not in AVAILABLE_MODES:
+                raise ValueError(f"{name}: {mode.value} is not available yet")
+        if self.routing.unpaid is TransactionMode.SALES_RECEIPTS:
+            raise ValueError("routing.unpaid: a sales receipt records a paid sale; route unpaid orders to invoices")
+        return self
+
+    def mode_for(self, state: PaymentState) -> TransactionMode:
+        if state in PAID and self.routing.paid is not None:
+            return self.routing.paid
+        if state in UNPAID and self.routing.unpaid is not None:
+            return self.routing.unpaid
+        return self.mode
+
+    def syncs(self, state: PaymentState) -> bool:
+        return self.sync_payment_states is None or state in self.sync_payment_states
+
+
+class ConfigError(ValueError):
+    """Every problem of a settings file, one per line."""
+
+
+def load_file(path: Path) -> list[ConnectionSettings]:
+    try:
+        raw: Any = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    entries = raw.get("connections") if isinstance(raw, dict) and "connections" in raw else raw
+    entries = entries if isinstance(entries, list) else [entries]
+    settings, problems = [], []
+    for index, entry in enumerate(entries):
+        try:
+            settings.append(ConnectionSettings.model_validate(entry))
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(p) for p in error["loc"]) or "connection"
+                problems.append(f"connections[{index}].{where}: {error['msg']}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+async def apply(conn: DbConnection, settings: ConnectionSettings) -> int:
+    """Store ``settings`` as the next version when they differ from the current one; returns the version."""
+    body = settings.model_dump_json()
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", f"connection/{settings.tenant}/{settings.connection}"
+    )
+    current = await conn.fetchrow(
+        """SELECT version, settings::text AS body FROM connection_settings
+           WHERE tenant_id = $1 AND connection_id = $2 ORDER BY version DESC LIMIT 1""",
+        settings.tenant,
+        settings.connection,
+    )
+    if current is not None and ConnectionSettings.model_validate_json(current["body"]) == settings:
+        return int(current["version"])
+    version = 1 if current is None else int(current["version"]) + 1
+    await conn.execute(
+        """INSERT INTO connection_settings (tenant_id, connection_id, version, settings)
+           VALUES ($1, $2, $3, $4::jsonb)""",
+        settings.tenant,
+        settings.connection,
+        version,
+        body,
+    )
+    return version
+
+
+async def current(conn: DbConnection, tenant: str, connection: str) -> ConnectionSettings | None:
+    body = await conn.fetchval(
+        """SELECT settings::text FROM connection_settings WHERE tenant_id = $1 AND connection_id = $2
+           ORDER BY version DESC LIMIT 1""",
+        tenant,
+        connection,
+    )
+    return None if body is None else ConnectionSettings.model_validate_json(body)
