@@ -1,4 +1,4 @@
-"""Transaction modes in the books: what each mode leaves there (issue 6 grows this)."""
+"""Transaction modes in the books: what each mode leaves there."""
 
 from __future__ import annotations
 
