@@ -73,8 +73,16 @@ def test_every_problem_is_listed_and_nothing_is_accepted(tmp_path: Path) -> None
     assert any("routing.unpaid" in p for p in problems)
 
 
-def test_modes_not_available_yet_are_refused() -> None:
-    with pytest.raises(ValueError, match="not available"):
+def test_generated_purchase_orders_are_refused_for_a_channel_that_makes_its_own() -> None:
+    with pytest.raises(ValueError, match="creates its own purchase orders"):
         ConnectionSettings.model_validate(
-            {"tenant": "acme", "connection": "c", "channel": "shopify", "mode": "sales_orders_invoices_pos"}
+            {"tenant": "acme", "connection": "c", "channel": "shopify", "mode": "sales_orders_invoices_pos",
+             "creates_purchase_orders": True}
+        )  # fmt: skip
+
+
+def test_a_later_invoice_needs_a_sales_orders_and_invoices_mode() -> None:
+    with pytest.raises(ValueError, match="invoice_when"):
+        ConnectionSettings.model_validate(
+            {"tenant": "acme", "connection": "c", "channel": "shopify", "mode": "invoices", "invoice_when": "fulfilled"}
         )

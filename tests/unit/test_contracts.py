@@ -36,6 +36,10 @@ from ledgerflow.contracts import (
     PlannedDocument,
     PlannedLine,
     RawOrderEnvelope,
+    ReferenceData,
+    ReferenceItem,
+    ReferenceSyncRequest,
+    ResyncRequest,
     Topic,
     TransactionMode,
     currency_exponent,
@@ -128,7 +132,29 @@ def _examples() -> list[BaseModel]:
             error=ErrorDetail(code="x", message="y"),
             payload="{}",
         ),
+        ResyncRequest(meta=META, order_number="1001", delete=True),
+        ReferenceSyncRequest(meta=META),
+        ReferenceData(
+            meta=META,
+            complete=True,
+            synced_at=datetime(2026, 11, 24, tzinfo=UTC),
+            items=(
+                ReferenceItem(name="MUG-BLUE", sku="MUG-BLUE", vendor_name="Mugs Inc", purchase_cost=Decimal("4.10")),
+            ),
+            vendors=("Mugs Inc",),
+        ),
     ]
+
+
+def test_a_resync_names_one_order_or_a_date_range() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        ResyncRequest(meta=META)
+    with pytest.raises(ValidationError, match="not both"):
+        ResyncRequest(meta=META, order_number="1", ordered_from=date(2026, 1, 1), ordered_to=date(2026, 2, 1))
+    with pytest.raises(ValidationError, match="one order"):
+        ResyncRequest(meta=META, ordered_from=date(2026, 1, 1), ordered_to=date(2026, 2, 1), delete=True)
+    with pytest.raises(ValidationError, match="after"):
+        ResyncRequest(meta=META, ordered_from=date(2026, 2, 1), ordered_to=date(2026, 1, 1))
 
 
 @pytest.mark.parametrize("message", _examples(), ids=lambda m: type(m).__name__)

@@ -78,12 +78,6 @@ def test_line_without_sku_goes_to_the_fallback_item(samples: dict[str, SampleOrd
     assert [line.item_name for line in invoice.lines] == ["KYUSU-TEAPOT", ITEMS.fallback]
 
 
-def test_modes_not_yet_available_are_refused_clearly(shopify_paid: dict[str, Any]) -> None:
-    with pytest.raises(PlanningError) as caught:
-        _plan(normalize(Channel.SHOPIFY, shopify_paid), TransactionMode.SALES_ORDERS_INVOICES_POS)
-    assert caught.value.detail.code == "mode.unsupported"
-
-
 def test_document_keys_are_stable(shopify_paid: dict[str, Any]) -> None:
     order = normalize(Channel.SHOPIFY, shopify_paid)
     assert [d.key for d in _plan(order)] == [d.key for d in _plan(order)]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,9 +24,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pret
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
 schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of every message.")
 config_app = typer.Typer(no_args_is_help=True, help="Connection settings (stored and versioned by the planner).")
+refdata_app = typer.Typer(no_args_is_help=True, help="The tenant's items and vendors as the books hold them.")
 app.add_typer(dev_app, name="dev")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(config_app, name="config")
+app.add_typer(refdata_app, name="refdata")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -136,37 +139,63 @@ def publish(
 
 @app.command()
 def preview(
-    file: Annotated[Path, typer.Argument(help="A channel order JSON file.")],
-    channel: Annotated[Channel, typer.Option(help="Channel whose format the file is in.")],
+    file: Annotated[Path | None, typer.Argument(help="A channel order JSON file.")] = None,
+    channel: Annotated[Channel | None, typer.Option(help="Channel whose format the file is in.")] = None,
+    sample: Annotated[str | None, typer.Option(help="A bundled sample order by name, instead of a file.")] = None,
     mode: Annotated[TransactionMode | None, typer.Option(help="Transaction mode (overrides the connection's).")] = None,
+    all_modes: Annotated[bool, typer.Option("--all-modes", help="The documents of every mode, M1 to M7.")] = False,
     connection: Annotated[Path | None, typer.Option(help="Connection settings YAML (mode, prefix, items).")] = None,
+    items: Annotated[
+        Path | None, typer.Option(help="Items with preferred vendor and purchase cost (YAML list), for M6.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Dry run: what documents an order would become (normalize, plan, number; nothing is posted)."""
-    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_payload
+    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_items, load_payload
     from ledgerflow.cli.preview import preview as run_preview
+    from ledgerflow.cli.samples import sample_items_path, sample_named, sample_orders
 
     try:
+        if sample is not None:
+            found = sample_named(sample)
+            if found is None:
+                names = ", ".join(s.path.stem for s in sample_orders())
+                raise PreviewInputError(f"no sample named {sample!r}; the samples are: {names}")
+            payload, channel, items = found.payload(), Channel(found.channel), items or sample_items_path()
+        elif file is not None and channel is not None:
+            payload = load_payload(file)
+        else:
+            raise PreviewInputError("give an order file and its --channel, or --sample NAME")
         settings = load_connection(connection)
-        if mode is not None:
-            settings = settings.model_copy(update={"mode": mode})
-        result = run_preview(channel, load_payload(file), settings)
+        catalog = load_items(items) if items is not None else None
+        modes = list(TransactionMode) if all_modes else [mode or settings.mode]
+        results = [run_preview(channel, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except StageError as err:
         err_console.print(f"error: {err.detail.code}: {err.detail.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    body = result.as_dict()
+    bodies = [result.as_dict() for result in results]
     if as_json:
-        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+        sys.stdout.write(json.dumps(bodies if all_modes else bodies[0], indent=2) + "\n")
     else:
-        _print_preview(body)
-    if body["errors"]:
+        for index, body in enumerate(bodies):
+            _print_preview(body, canonical=index == 0, mode_heading=all_modes)
+    if not all_modes and bodies[0]["errors"]:
         raise typer.Exit(1)
 
 
-def _print_preview(body: dict[str, object]) -> None:
+def _print_preview(body: dict[str, object], *, canonical: bool = True, mode_heading: bool = False) -> None:
+
+    if mode_heading:
+        console.rule(f"mode: {body['mode']}")
+    if canonical:
+        _print_canonical(body)
+    _print_documents(body)
+
+
+def _print_canonical(body: dict[str, object]) -> None:
     from rich.table import Table
 
     order = body["order"]
@@ -191,12 +220,21 @@ def _print_preview(body: dict[str, object]) -> None:
     taxes = ", ".join(f"{t['title']} {t['amount']}" for t in canonical["tax_lines"]) or "none"
     paid = ", ".join(f"{p['amount']} by {p['method'] or p['tender']}" for p in canonical["payments"]) or "nothing"
     console.print(f"tax: {taxes}; paid: {paid}; tax included in prices: {canonical['taxes_included']}")
+
+
+def _print_documents(body: dict[str, object]) -> None:
+    from rich.table import Table
+
     for doc in body["documents"]:  # type: ignore[attr-defined]
         if not doc["lines"]:
             applied = ", ".join(doc["applies_to"]) or "nothing (unapplied credit)"
             console.print(f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}", highlight=False)
             continue
-        table = Table(title=f"{doc['type']} {doc['number'] or ''} total {doc['total']} {doc['currency']}")
+        vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
+        linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
+        table = Table(
+            title=f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}"
+        )
         for column in ("kind", "item", "description", "quantity", "unit_price", "amount"):
             table.add_column(column)
         for line in doc["lines"]:
@@ -345,6 +383,66 @@ def config_apply(
     for settings, version in applied:
         console.print(f"{settings.tenant}/{settings.connection}: version {version} ({settings.mode.value})",
                       highlight=False)  # fmt: skip
+
+
+@app.command()
+def resync(
+    tenant: Annotated[str, typer.Option(help="The tenant whose orders to plan again.")],
+    order: Annotated[str | None, typer.Option(help="One order, by its number in the channel.")] = None,
+    date_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First order date.")
+    ] = None,
+    date_to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last order date.")] = None,
+    connection: Annotated[str | None, typer.Option(help="Only this connection (default: all).")] = None,
+    delete: Annotated[
+        bool, typer.Option(help="Delete-and-resync: forget what was planned (its documents were deleted in the books).")
+    ] = False,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Plan orders again from their latest version (L3): what is missing in the books is posted, nothing twice."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    from ledgerflow.cli.publishing import publish_request
+    from ledgerflow.contracts import MessageMeta, ResyncRequest, Topic
+
+    message_id = uuid.uuid4()
+    try:
+        request = ResyncRequest(
+            meta=MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id),
+            connection_id=connection,
+            order_number=order,
+            ordered_from=date_from.date() if date_from else None,
+            ordered_to=date_to.date() if date_to else None,
+            delete=delete,
+            requested_by=os.environ.get("USER"),
+        )
+    except ValidationError as exc:
+        err_console.print(f"error: {exc.errors()[0]['msg']}", highlight=False)
+        raise typer.Exit(2) from None
+    partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), Topic.RESYNC, request))
+    console.print(f"resync {message_id} -> {Topic.RESYNC.value}[{partition}]@{offset}", highlight=False)
+
+
+@refdata_app.command("sync")
+def refdata_sync(
+    tenant: Annotated[str, typer.Option(help="The tenant whose books to read.")],
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Ask the writer to read the tenant's items and vendors from the books and hand them to the planner."""
+    import uuid
+
+    from ledgerflow.cli.publishing import publish_request
+    from ledgerflow.contracts import MessageMeta, ReferenceSyncRequest, Topic
+
+    message_id = uuid.uuid4()
+    request = ReferenceSyncRequest(meta=MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id))
+    topic = Topic.REFERENCE_REQUESTS
+    partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), topic, request))
+    console.print(f"reference sync {message_id} -> {topic.value}[{partition}]@{offset}", highlight=False)
 
 
 @schemas_app.command("asyncapi")

@@ -11,7 +11,15 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import Channel, MessageMeta, RawOrderEnvelope, Topic, message_key
+from ledgerflow.contracts import (
+    Channel,
+    MessageMeta,
+    RawOrderEnvelope,
+    ReferenceSyncRequest,
+    ResyncRequest,
+    Topic,
+    message_key,
+)
 from ledgerflow.runtime.outbox import current_traceparent
 from ledgerflow.runtime.service import make_broker
 from ledgerflow.runtime.settings import KafkaSettings
@@ -101,3 +109,20 @@ def _body(message: RawOrderEnvelope) -> bytes:
             f"orders.raw takes messages up to {MAX_MESSAGE_BYTES} bytes"
         )
     return body
+
+
+async def publish_request(
+    bootstrap_servers: str, topic: str, message: ResyncRequest | ReferenceSyncRequest
+) -> tuple[int, int]:
+    """A request to a service, keyed by tenant like every message; returns (partition, offset)."""
+    broker = make_broker(KafkaSettings(bootstrap_servers=bootstrap_servers), "publisher", [])
+    async with broker:
+        await broker.start()
+        record = await broker.publish(
+            message.model_dump_json().encode(),
+            topic,
+            key=message_key(message.meta.tenant_id),
+            headers={"content-type": "application/json", "message-id": str(message.meta.message_id)},
+            correlation_id=str(message.meta.correlation_id),
+        )
+    return record.partition, record.offset

@@ -28,3 +28,13 @@ def sample_orders() -> list[SampleOrder]:
         SampleOrder(tenant=o["tenant"], connection=o["connection"], channel=o["channel"], path=root / o["file"])
         for o in manifest["orders"]
     ]
+
+
+def sample_items_path() -> Path:
+    """The sample tenants' items with preferred vendors and purchase costs (for previews of purchase orders)."""
+    return Path(str(resources.files(__name__))) / "items.yaml"
+
+
+def sample_named(name: str) -> SampleOrder | None:
+    """A sample by its file stem, e.g. ``acme-1001-paid-tax-shipping-discount``."""
+    return next((s for s in sample_orders() if s.path.stem == name), None)

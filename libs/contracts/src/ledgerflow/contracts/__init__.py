@@ -20,10 +20,12 @@ from ledgerflow.contracts.commands import LedgerCommand, NumberedDocument
 from ledgerflow.contracts.dead_letter import DeadLetter, ErrorDetail
 from ledgerflow.contracts.envelope import MessageMeta, derive_message_id
 from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStatus
+from ledgerflow.contracts.matching import CustomerMatch, ItemMatch, MatchingPolicy, WhenMissing
 from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
 from ledgerflow.contracts.money import Money, currency_exponent, quantize
 from ledgerflow.contracts.numbering import CollisionPolicy, NumberingMode, NumberingPolicy, NumberRejected
 from ledgerflow.contracts.plans import (
+    DocumentAction,
     DocumentPlan,
     DocumentType,
     LineKind,
@@ -31,6 +33,8 @@ from ledgerflow.contracts.plans import (
     PlannedLine,
     TransactionMode,
 )
+from ledgerflow.contracts.reference import ReferenceData, ReferenceItem
+from ledgerflow.contracts.requests import ReferenceSyncRequest, ResyncRequest
 from ledgerflow.contracts.topics import Topic, dead_letter_topic, message_key
 
 __all__ = [
@@ -40,16 +44,20 @@ __all__ = [
     "Channel",
     "CollisionPolicy",
     "Customer",
+    "CustomerMatch",
     "DeadLetter",
+    "DocumentAction",
     "DocumentOutcome",
     "DocumentPlan",
     "DocumentType",
     "ErrorDetail",
     "FulfillmentState",
+    "ItemMatch",
     "LedgerCommand",
     "LedgerEvent",
     "LedgerStatus",
     "LineKind",
+    "MatchingPolicy",
     "MessageMeta",
     "Money",
     "NumberRejected",
@@ -63,10 +71,15 @@ __all__ = [
     "PlannedDocument",
     "PlannedLine",
     "RawOrderEnvelope",
+    "ReferenceData",
+    "ReferenceItem",
+    "ReferenceSyncRequest",
+    "ResyncRequest",
     "ShippingLine",
     "TaxLine",
     "Topic",
     "TransactionMode",
+    "WhenMissing",
     "currency_exponent",
     "dead_letter_topic",
     "derive_message_id",

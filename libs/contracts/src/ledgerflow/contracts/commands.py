@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.numbering import NumberingPolicy
 from ledgerflow.contracts.plans import PlannedDocument, TransactionMode
 
@@ -37,4 +38,8 @@ class LedgerCommand(BaseModel):
     order_version: int = Field(ge=1)
     mode: TransactionMode
     numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)
+    matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
+    verify_posted: bool = Field(
+        default=False, description="A resync: documents posted earlier are looked up, and posted again if deleted."
+    )
     documents: tuple[NumberedDocument, ...]

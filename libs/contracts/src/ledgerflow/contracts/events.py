@@ -12,7 +12,7 @@ from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.dead_letter import ErrorDetail
 from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.money import CurrencyCode
-from ledgerflow.contracts.plans import DocumentType
+from ledgerflow.contracts.plans import DocumentAction, DocumentType
 
 
 class LedgerStatus(StrEnum):
@@ -25,6 +25,9 @@ class DocumentOutcome(BaseModel):
 
     key: str
     type: DocumentType
+    action: DocumentAction = Field(
+        default=DocumentAction.CREATE, description="close: the sales order was closed; apply: the payment applied."
+    )
     status: LedgerStatus
     doc_number: str | None = None
     external_id: str | None = Field(default=None, description="Id of the document in the books.")

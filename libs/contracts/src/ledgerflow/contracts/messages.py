@@ -15,6 +15,8 @@ from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.events import LedgerEvent
 from ledgerflow.contracts.numbering import NumberRejected
 from ledgerflow.contracts.plans import DocumentPlan
+from ledgerflow.contracts.reference import ReferenceData
+from ledgerflow.contracts.requests import ReferenceSyncRequest, ResyncRequest
 
 
 def _now() -> datetime:
@@ -58,4 +60,7 @@ MESSAGE_MODELS: dict[str, type[BaseModel]] = {
     "ledger_event": LedgerEvent,
     "dead_letter": DeadLetter,
     "number_rejected": NumberRejected,
+    "resync_request": ResyncRequest,
+    "reference_sync_request": ReferenceSyncRequest,
+    "reference_data": ReferenceData,
 }

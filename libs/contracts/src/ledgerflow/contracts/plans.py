@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.money import CurrencyCode
 from ledgerflow.contracts.numbering import NumberingPolicy
 
@@ -38,6 +39,14 @@ class DocumentType(StrEnum):
     REFUND_RECEIPT = "refund_receipt"
 
 
+class DocumentAction(StrEnum):
+    """What the writer does with a planned document."""
+
+    CREATE = "create"
+    CLOSE = "close"  # close the sales order (an estimate on QuickBooks Online) named by ``target``
+    APPLY = "apply"  # apply the unapplied payment named by ``target`` to the documents in ``applies_to``
+
+
 class LineKind(StrEnum):
     ITEM = "item"
     SHIPPING = "shipping"
@@ -53,6 +62,7 @@ class PlannedLine(BaseModel):
 
     kind: LineKind
     item_name: str = Field(description="Name of the item in the books this line posts to.")
+    sku: str | None = Field(default=None, description="The channel's SKU, when items are matched by SKU (P1).")
     description: str | None = None
     quantity: Decimal = Decimal(1)
     unit_price: Decimal
@@ -67,10 +77,14 @@ class PlannedDocument(BaseModel):
 
     key: str = Field(description="Stable identity: tenant, channel, order, document type and sequence.")
     type: DocumentType
+    action: DocumentAction = DocumentAction.CREATE
+    target: str | None = Field(default=None, description="Key of the posted document a close or apply changes.")
     currency: CurrencyCode
     txn_date: date
     customer_name: str | None = None
     customer_email: str | None = None
+    vendor_name: str | None = Field(default=None, description="Purchase orders: the items' preferred vendor.")
+    deposit_account: str | None = Field(default=None, description="Refund receipts: the account refunded from.")
     lines: tuple[PlannedLine, ...] = ()
     total: Decimal
     memo: str = Field(description="Carries the channel order number (N2): how later documents find this one.")
@@ -96,4 +110,8 @@ class DocumentPlan(BaseModel):
     order_version: int = Field(ge=1)
     mode: TransactionMode
     numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)
+    matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
+    verify_posted: bool = Field(
+        default=False, description="A resync: documents posted earlier are looked up, and posted again if deleted."
+    )
     documents: tuple[PlannedDocument, ...]

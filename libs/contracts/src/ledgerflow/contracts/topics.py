@@ -12,6 +12,9 @@ class Topic(StrEnum):
     COMMANDS = "ledger.commands"
     EVENTS = "ledger.events"
     NUMBER_FEEDBACK = "ledger.numbering"  # the writer to numbering: a number the books refused
+    RESYNC = "orders.resync"  # people to the planner: plan these orders again (L3)
+    REFERENCE = "ledger.reference"  # the writer to the planner: items and vendors in the books
+    REFERENCE_REQUESTS = "ledger.reference.requests"  # people to the writer: sync the reference data now
 
 
 DEAD_LETTER_SUFFIX = ".dlq"
@@ -25,7 +28,7 @@ def dead_letter_topic(topic: str) -> str:
 def all_topics() -> list[str]:
     """Every topic the pipeline uses, dead-letter topics included."""
     names = [t.value for t in Topic]
-    return names + [dead_letter_topic(t) for t in names if t != Topic.EVENTS]
+    return names + [dead_letter_topic(t) for t in names]
 
 
 def message_key(tenant_id: str) -> bytes:

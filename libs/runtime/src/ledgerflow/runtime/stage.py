@@ -71,6 +71,24 @@ class Stage(Generic[In]):
     outputs: tuple[tuple[str, type[BaseModel]], ...] = ()  # what it emits, for the AsyncAPI document
 
 
+def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetail, payload: str) -> Outgoing:
+    """The dead letter of a message a stage cannot (fully) act on, to its input topic's dead-letter topic.
+
+    Handlers that act on part of a message (a plan whose purchase orders are stopped) emit it themselves.
+    """
+    letter = DeadLetter(
+        meta=meta.derive(f"{stage}.dead-letter/{error.code}"),
+        stage=stage,
+        source_topic=source.topic,
+        source_partition=source.partition,
+        source_offset=source.offset,
+        source_message_id=meta.message_id,
+        error=error,
+        payload=payload[:MAX_DEAD_LETTER_PAYLOAD],
+    )
+    return Outgoing.of(dead_letter_topic(source.topic), letter)
+
+
 class StageRunner(Generic[In]):
     def __init__(
         self, stage: Stage[In], pool: asyncpg.Pool, relay: OutboxRelay, metrics: Metrics, tracer: trace.Tracer
@@ -123,17 +141,7 @@ class StageRunner(Generic[In]):
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
         self._metrics.dead_letters.labels(self.stage.name, meta.tenant_id, error.code).inc()
-        letter = DeadLetter(
-            meta=meta.derive(f"{self.stage.name}.dead-letter"),
-            stage=self.stage.name,
-            source_topic=source.topic,
-            source_partition=source.partition,
-            source_offset=source.offset,
-            source_message_id=meta.message_id,
-            error=error,
-            payload=body[:MAX_DEAD_LETTER_PAYLOAD].decode("utf-8", errors="replace"),
-        )
-        return Outgoing.of(dead_letter_topic(source.topic), letter)
+        return dead_letter(self.stage.name, meta, source, error, body.decode("utf-8", errors="replace"))
 
     async def _dead_letter_unreadable(self, body: bytes, source: Source, exc: ValidationError) -> None:
         # Without a readable message id, the position in the log identifies the message.

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import LedgerCommand, LedgerEvent, NumberRejected, Topic
+from ledgerflow.contracts import LedgerCommand, LedgerEvent, NumberRejected, ReferenceData, ReferenceSyncRequest, Topic
 from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.reference_sync import STAGE as REFERENCE_STAGE
+from ledgerflow.ledger_writer.reference_sync import make_reference_handler
 from ledgerflow.ledger_writer.references import DDL as REFERENCES_DDL
 from ledgerflow.ledger_writer.settings import WriterSettings
 from ledgerflow.runtime.metrics import Metrics
@@ -49,11 +51,20 @@ def create_service(
         accepts=lambda command: writer.serves(command.meta.tenant_id),
         outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
     )
+    reference = Stage(
+        name=REFERENCE_STAGE,
+        input_topic=Topic.REFERENCE_REQUESTS,
+        input_model=ReferenceSyncRequest,
+        handler=make_reference_handler(writer, client),
+        group=f"{REFERENCE_STAGE}-{writer.pool}",
+        accepts=lambda request: writer.serves(request.meta.tenant_id),
+        outputs=((Topic.REFERENCE, ReferenceData),),
+    )
     return Service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
         ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL),
-        stages=[stage],
+        stages=[stage, reference],
         settings=settings,
         provider=provider,
         metrics=metrics,

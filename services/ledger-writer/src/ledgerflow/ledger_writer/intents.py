@@ -33,6 +33,8 @@ DDL = (
     """,
     # The command that failed a document: a redelivery of it gets the same answer; a replay tries again.
     "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS failed_by uuid",
+    # Times a resync found the document deleted in the books and posted it again.
+    "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS reposted integer NOT NULL DEFAULT 0",
 )
 
 
@@ -51,6 +53,7 @@ class Intent:
     balance: Decimal | None
     error: ErrorDetail | None
     failed_by: uuid.UUID | None = None
+    reposted: int = 0
 
     @property
     def outcome_unknown(self) -> bool:
@@ -58,11 +61,14 @@ class Intent:
         return self.status == "pending" and self.attempts > 0
 
 
-def request_id_for(tenant_id: str, document_key: str, doc_number: str | None) -> uuid.UUID:
+def request_id_for(tenant_id: str, document_key: str, doc_number: str | None, reposted: int = 0) -> uuid.UUID:
     """The same document always goes out with the same ``requestid``, on every retry and replica.
 
-    A document given a new number (the books refused the old one) is a new request.
+    A document given a new number (the books refused the old one), or posted again after it was
+    deleted in the books, is a new request.
     """
+    if reposted:
+        return derive_message_id("qbo-request", tenant_id, document_key, doc_number or "", reposted)
     return derive_message_id("qbo-request", tenant_id, document_key, doc_number or "")
 
 
@@ -89,6 +95,27 @@ async def open_intent(
             "SELECT * FROM document_intents WHERE tenant_id = $1 AND document_key = $2", tenant_id, document_key
         )
     assert row is not None
+    return _intent(row)
+
+
+async def load(pool: asyncpg.Pool, tenant_id: str, document_key: str) -> Intent | None:
+    row = await pool.fetchrow(
+        "SELECT * FROM document_intents WHERE tenant_id = $1 AND document_key = $2", tenant_id, document_key
+    )
+    return None if row is None else _intent(row)
+
+
+async def reopen(pool: asyncpg.Pool, intent: Intent) -> Intent:
+    """A posted document that was deleted in the books: post it again, as a new request."""
+    row = await pool.fetchrow(
+        """UPDATE document_intents
+           SET status = 'pending', attempts = 0, external_id = NULL, sync_token = NULL, reposted = reposted + 1,
+               request_id = $3, updated_at = now()
+           WHERE tenant_id = $1 AND document_key = $2 AND status = 'posted' RETURNING *""",
+        intent.tenant_id,
+        intent.document_key,
+        request_id_for(intent.tenant_id, intent.document_key, intent.doc_number, intent.reposted + 1),
+    )
     return _intent(row)
 
 
@@ -151,4 +178,5 @@ def _intent(row: asyncpg.Record | None) -> Intent:
         balance=row["balance"],
         error=ErrorDetail.model_validate(json.loads(error)) if error else None,
         failed_by=row["failed_by"],
+        reposted=row["reposted"],
     )

@@ -17,6 +17,7 @@ import structlog
 
 from ledgerflow.contracts import (
     CollisionPolicy,
+    DocumentAction,
     DocumentOutcome,
     DocumentType,
     ErrorDetail,
@@ -29,14 +30,16 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.ledger_writer import intents
 from ledgerflow.ledger_writer.books_numbering import BooksNumbering, numeric_tail
+from ledgerflow.ledger_writer.changes import DocumentChanges
 from ledgerflow.ledger_writer.intents import Intent
 from ledgerflow.ledger_writer.qbo import mapping
 from ledgerflow.ledger_writer.qbo.client import AmbiguousOutcome, QboFaultError, QuickBooksClient, backoff, equals
-from ledgerflow.ledger_writer.references import References
+from ledgerflow.ledger_writer.references import ReferenceMissing, References
 
 log = structlog.get_logger(__name__)
 
 DUPLICATE_DOC_NUMBER = "6140"
+OBJECT_NOT_FOUND = "610"
 SEND_ATTEMPTS = 4
 _EXISTING_TXN = re.compile(r"TxnId=(\d+)")
 
@@ -75,20 +78,24 @@ class DocumentWriter:
         self._command_id = uuid.UUID(int=0)
         self._policy = NumberingPolicy()
         self._prefix = ""
+        self._verify = False
+        self._earlier: dict[str, Intent | None] = {}
 
     async def post_all(self, command: LedgerCommand) -> list[DocumentOutcome]:
         """Each document's outcome, in order; raises ``Renumber`` when the books refuse a number."""
         self._policy = command.numbering
         self._prefix = command.numbering.prefix_for(command.channel.value)
         self._command_id = command.meta.message_id
-        self._refs = References(self._pool, self._client, self._tenant, self._realm, str(self._command_id))
+        self._verify = command.verify_posted
+        self._refs = References(
+            self._pool, self._client, self._tenant, self._realm, str(self._command_id), command.matching
+        )
         posted: dict[str, Posted] = {}
         outcomes = []
         for numbered in command.documents:
             doc = numbered.document
-            blocked = [
-                k for k in doc.applies_to if k not in posted or posted[k].outcome.status is not LedgerStatus.POSTED
-            ]
+            needed = (*doc.applies_to, *((doc.target,) if doc.target else ()))
+            blocked = [key for key in needed if await self._posted_intent(key, posted) is None]
             if blocked:
                 outcome = _failed(numbered, ErrorDetail(
                     code="document.dependency_failed",
@@ -96,22 +103,56 @@ class DocumentWriter:
                     fix="Fix the earlier document's error and replay the order.",
                 ))  # fmt: skip
             else:
-                result = await self.post(numbered, posted)
+                result = await self._dispatch(numbered, posted)
                 posted[doc.key] = result
                 outcome = result.outcome
             outcomes.append(outcome)
         return outcomes
+
+    async def _posted_intent(self, key: str, posted: dict[str, Posted]) -> Intent | None:
+        """A document this one depends on: posted by this command, or by an earlier one (a later version)."""
+        if key in posted:
+            intent: Intent | None = posted[key].intent
+        else:
+            if key not in self._earlier:
+                self._earlier[key] = await intents.load(self._pool, self._tenant, key)
+            intent = self._earlier[key]
+        return intent if intent is not None and intent.status == "posted" else None
+
+    async def _dispatch(self, numbered: NumberedDocument, posted: dict[str, Posted]) -> Posted:
+        doc = numbered.document
+        if doc.action is DocumentAction.CREATE:
+            return await self.post(numbered, posted)
+        changes = DocumentChanges(self._pool, self._client, self._tenant, self._realm)
+        target = await self._posted_intent(str(doc.target), posted)
+        assert target is not None  # checked with the dependencies
+        try:
+            if doc.action is DocumentAction.CLOSE:
+                intent = await changes.close_sales_order(doc, target)
+            else:
+                invoices = [await self._posted_intent(key, posted) for key in doc.applies_to]
+                intent = await changes.apply_payment(doc, target, [i for i in invoices if i is not None])
+        except QboFaultError as fault:
+            entity = mapping.ENTITIES[doc.type]
+            error = _refusal(entity, fault)
+            opened = await intents.open_intent(self._pool, self._tenant, doc.key, entity, None)
+            failed = await intents.mark_failed(self._pool, opened, error, self._command_id)
+            return Posted(failed, _failed(numbered, error))
+        return Posted(intent, _outcome(numbered, intent))
 
     async def post(self, numbered: NumberedDocument, posted: dict[str, Posted]) -> Posted:
         doc = numbered.document
         entity = mapping.ENTITIES[doc.type]
         intent = await intents.open_intent(self._pool, self._tenant, doc.key, entity, numbered.doc_number)
         if intent.status == "posted":
-            return Posted(intent, _outcome(numbered, intent))
+            if not self._verify or await self._still_in_books(intent):
+                return Posted(intent, _outcome(numbered, intent))
+            log.info("document.deleted_in_books", key=doc.key, id=intent.external_id)
+            intent = await intents.reopen(self._pool, intent)  # a resync posts it again
         if intent.status == "failed" and intent.error is not None and intent.failed_by == self._command_id:
             return Posted(intent, _failed(numbered, intent.error))  # the same command again: the same answer
         try:
-            customer_id = await self._refs.customer(doc)
+            customer_id = "" if doc.type is DocumentType.PURCHASE_ORDER else await self._refs.customer(doc)
             if intent.outcome_unknown:
                 existing = await self._find_existing(numbered, entity, customer_id)
                 if existing is not None:
@@ -121,6 +162,9 @@ class DocumentWriter:
             await self._check_in_step(numbered, entity)
         except QboFaultError as fault:  # a customer or item the books refuse to create
             return await self._refused(numbered, intent, entity, fault)
+        except ReferenceMissing as missing:
+            failed = await intents.mark_failed(self._pool, intent, missing.error, self._command_id)
+            return Posted(failed, _failed(numbered, missing.error))
         for attempt in range(1, SEND_ATTEMPTS + 1):
             await intents.mark_sending(self._pool, intent)
             try:
@@ -141,17 +185,32 @@ class DocumentWriter:
 
     async def _body(self, numbered: NumberedDocument, customer_id: str, posted: dict[str, Posted]) -> dict[str, Any]:
         doc = numbered.document
+        linked = []
+        for key in doc.applies_to:
+            intent = await self._posted_intent(key, posted)
+            if intent is not None:
+                linked.append((str(intent.external_id), intent.entity))
         if doc.type is DocumentType.PAYMENT:
-            linked = [
-                (str(posted[k].intent.external_id), posted[k].intent.entity) for k in doc.applies_to if k in posted
-            ]
             return mapping.payment(numbered, customer_id, linked)
-        linked = [
-            (str(posted[k].intent.external_id), posted[k].intent.entity)
-            for k in doc.applies_to
-            if k in posted and posted[k].intent.entity == "Estimate"
-        ]
-        return mapping.sales_form(numbered, customer_id, await self._refs.items(doc), linked)
+        if doc.type is DocumentType.PURCHASE_ORDER:
+            vendor = await self._refs.vendor(str(doc.vendor_name))
+            payable = await self._refs.payable_account()
+            return mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
+        estimates = [link for link in linked if link[1] == "Estimate"]
+        body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates)
+        if doc.type is DocumentType.REFUND_RECEIPT:
+            account = await self._refs.account(doc.deposit_account or "Undeposited Funds")
+            body["DepositToAccountRef"] = {"value": account}
+        return body
+
+    async def _still_in_books(self, intent: Intent) -> bool:
+        try:
+            await self._client.read(self._realm, intent.entity, str(intent.external_id))
+        except QboFaultError as fault:
+            if fault.code == OBJECT_NOT_FOUND:
+                return False
+            raise
+        return True
 
     async def _find_existing(self, numbered: NumberedDocument, entity: str, customer_id: str) -> dict[str, Any] | None:
         """Our own document in the books: by number, or by customer, date and memo when it has none."""
@@ -192,11 +251,7 @@ class DocumentWriter:
                 fix="Set a numbering prefix for this connection, or renumber the other document, then replay.",
             )
         else:
-            error = ErrorDetail(
-                code=f"qbo.{fault.code or fault.status}",
-                message=f"QuickBooks refused the {entity.lower()}: {fault.message}. {fault.detail}".strip(),
-                fix="Correct the order or the connection settings as the message says, then replay the order.",
-            )
+            error = _refusal(entity, fault)
         failed = await intents.mark_failed(self._pool, intent, error, self._command_id)
         return Posted(failed, _failed(numbered, error))
 
@@ -207,11 +262,20 @@ class DocumentWriter:
         return Posted(settled, _outcome(numbered, settled))
 
 
+def _refusal(entity: str, fault: QboFaultError) -> ErrorDetail:
+    return ErrorDetail(
+        code=f"qbo.{fault.code or fault.status}",
+        message=f"QuickBooks refused the {entity.lower()}: {fault.message}. {fault.detail}".strip(),
+        fix="Correct the order or the connection settings as the message says, then replay the order.",
+    )
+
+
 def _outcome(numbered: NumberedDocument, intent: Intent) -> DocumentOutcome:
     doc = numbered.document
     return DocumentOutcome(
         key=doc.key,
         type=doc.type,
+        action=doc.action,
         status=LedgerStatus.POSTED,
         currency=doc.currency,
         doc_number=intent.doc_number,
@@ -227,6 +291,7 @@ def _failed(numbered: NumberedDocument, error: ErrorDetail) -> DocumentOutcome:
     return DocumentOutcome(
         key=doc.key,
         type=doc.type,
+        action=doc.action,
         status=LedgerStatus.FAILED,
         currency=doc.currency,
         doc_number=numbered.doc_number,

@@ -1,10 +1,19 @@
-"""Customers and items in the books, found by name and cached in the writer's own table."""
+"""Customers, items, vendors and accounts in the books, matched as the connection says (C1, P1), cached here."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from ledgerflow.contracts import LineKind, PlannedDocument, derive_message_id
+from ledgerflow.contracts import (
+    CustomerMatch,
+    ErrorDetail,
+    ItemMatch,
+    LineKind,
+    MatchingPolicy,
+    PlannedDocument,
+    WhenMissing,
+    derive_message_id,
+)
 from ledgerflow.ledger_writer.qbo.client import QboFaultError, QuickBooksClient, equals
 
 DDL = (
@@ -21,11 +30,26 @@ DDL = (
 
 WEB_STORE_CUSTOMER = "Web Store"
 DUPLICATE_NAME = "6240"
+PAYABLE = "Accounts Payable"
+
+
+class ReferenceMissing(Exception):
+    """The books lack a customer, item, vendor or account the document needs, and it may not be created."""
+
+    def __init__(self, error: ErrorDetail) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class References:
     def __init__(
-        self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str, attempt: str = ""
+        self,
+        pool: asyncpg.Pool,
+        client: QuickBooksClient,
+        tenant_id: str,
+        realm: str,
+        attempt: str = "",
+        policy: MatchingPolicy | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
@@ -34,53 +58,152 @@ class References:
         # Part of the requestid: a redelivered command repeats its creates, a replayed one tries afresh
         # (QuickBooks replays a refusal for the same requestid).
         self._attempt = attempt
+        self._policy = policy or MatchingPolicy()
 
     async def customer(self, doc: PlannedDocument) -> str:
-        name = doc.customer_name or WEB_STORE_CUSTOMER
+        policy = self._policy
+        if policy.customers is CustomerMatch.SINGLE:
+            return await self._find_or_create("Customer", "DisplayName", policy.single_customer,
+                                              {"DisplayName": policy.single_customer}, create=True)  # fmt: skip
+        if not doc.customer_name and not doc.customer_email:
+            return await self._find_or_create(
+                "Customer", "DisplayName", WEB_STORE_CUSTOMER, {"DisplayName": WEB_STORE_CUSTOMER}, create=True
+            )  # a guest checkout without name or email
+        name = doc.customer_name or str(doc.customer_email)
         body: dict[str, object] = {"DisplayName": name}
-        if doc.customer_email and doc.customer_name:
+        if doc.customer_email:
             body["PrimaryEmailAddr"] = {"Address": doc.customer_email}
-        return await self._find_or_create("Customer", "DisplayName", name, body)
+        create = policy.missing_customer is WhenMissing.CREATE
+        if policy.customers is CustomerMatch.EMAIL and doc.customer_email:
+            found = await self._cached_or_queried("CustomerEmail", "Customer", "PrimaryEmailAddr", doc.customer_email)
+            if found is not None:
+                return found
+        if policy.customers is CustomerMatch.NAME_AND_EMAIL and doc.customer_email:
+            key = f"{name}\n{doc.customer_email}"
+            found = await self._cached_or_queried("CustomerNameEmail", "Customer", "DisplayName", name,
+                                                  email=doc.customer_email, cache_name=key)  # fmt: skip
+            if found is not None:
+                return found
+            if not create:
+                raise _missing("customer", f"no customer named {name!r} with email {doc.customer_email}")
+            return await self._create(
+                "Customer", "DisplayName", name, body, cache_kind="CustomerNameEmail", cache_name=key
+            )
+        return await self._find_or_create("Customer", "DisplayName", name, body, create=create)
 
     async def items(self, doc: PlannedDocument) -> dict[str, str]:
-        ids = {}
+        """Item ids by the lines' item names. Product lines follow the policy; shipping, fee, tax and the
+        other configured items are found or created as service items."""
+        ids: dict[str, str] = {}
         for line in doc.lines:
             if line.kind is LineKind.DISCOUNT or line.item_name in ids:
                 continue
-            item_type = "NonInventory" if line.kind is LineKind.ITEM else "Service"
-            ids[line.item_name] = await self._find_or_create(
-                "Item", "Name", line.item_name, {"Name": line.item_name, "Type": item_type}
-            )
+            ids[line.item_name] = await self._item(line.item_name, product=line.kind is LineKind.ITEM)
         return ids
 
-    async def _find_or_create(self, entity: str, field: str, name: str, body: dict[str, object]) -> str:
+    async def _item(self, name: str, *, product: bool) -> str:
+        policy = self._policy
+        if not product:
+            return await self._find_or_create("Item", "Name", name, {"Name": name, "Type": "Service"}, create=True)
+        create = policy.missing_item is WhenMissing.CREATE
+        if policy.items is ItemMatch.SKU:
+            found = await self._cached_or_queried("ItemSku", "Item", "Sku", name)
+            if found is not None:
+                return found
+            if not create:
+                raise _missing("item", f"no item with SKU {name!r}")
+            return await self._create("Item", "Name", name, {"Name": name, "Sku": name, "Type": "NonInventory"},
+                                      cache_kind="ItemSku", cache_name=name)  # fmt: skip
+        return await self._find_or_create("Item", "Name", name, {"Name": name, "Type": "NonInventory"}, create=create)
+
+    async def vendor(self, name: str) -> str:
+        """Vendors come from the items' preferred vendor: they exist, and are never made up here."""
+        return await self._find_or_create("Vendor", "DisplayName", name, {"DisplayName": name}, create=False)
+
+    async def account(self, name: str) -> str:
+        return await self._find_or_create("Account", "Name", name, {"Name": name}, create=False)
+
+    async def payable_account(self) -> str:
+        found = await self._cached_or_queried("AccountType", "Account", "AccountType", PAYABLE)
+        if found is None:
+            raise _missing("account", "no Accounts Payable account")
+        return found
+
+    async def _cached_or_queried(
+        self, kind: str, entity: str, field: str, value: str, *, email: str | None = None, cache_name: str | None = None
+    ) -> str | None:
+        cache_name = cache_name or value
+        cached = await self._cached(kind, cache_name)
+        if cached is not None:
+            return cached
+        found = await self._client.query(self._realm, entity, equals(field, value))
+        if email is not None:
+            found = [
+                r for r in found if (r.get("PrimaryEmailAddr") or {}).get("Address", "").casefold() == email.casefold()
+            ]
+        active = [r for r in found if r.get("Active", True)]
+        if not active:
+            return None
+        external_id = str(active[0]["Id"])
+        await self._remember(kind, cache_name, external_id)
+        return external_id
+
+    async def _find_or_create(
+        self, entity: str, field: str, name: str, body: dict[str, object], *, create: bool
+    ) -> str:
+        found = await self._cached_or_queried(entity, entity, field, name)
+        if found is not None:
+            return found
+        if not create:
+            raise _missing(entity.lower(), f"no {entity.lower()} named {name!r}")
+        return await self._create(entity, field, name, body, cache_kind=entity, cache_name=name)
+
+    async def _create(
+        self, entity: str, field: str, name: str, body: dict[str, object], *, cache_kind: str, cache_name: str
+    ) -> str:
+        request_id = str(derive_message_id("qbo-reference", self._tenant, entity, name, self._attempt))
+        try:
+            external_id = str((await self._client.create(self._realm, entity, body, request_id))["Id"])
+        except QboFaultError as fault:
+            # Another writer may have created it meanwhile: take that one; otherwise the name is taken elsewhere.
+            again = await self._client.query(self._realm, entity, equals(field, name))
+            if fault.code != DUPLICATE_NAME or not again:
+                raise
+            external_id = str(again[0]["Id"])
+        await self._remember(cache_kind, cache_name, external_id)
+        return external_id
+
+    async def _cached(self, kind: str, name: str) -> str | None:
         cached = await self._pool.fetchval(
             "SELECT external_id FROM reference_cache WHERE tenant_id = $1 AND kind = $2 AND name = $3",
             self._tenant,
-            entity,
+            kind,
             name,
         )
-        if cached is not None:
-            return str(cached)
-        found = await self._client.query(self._realm, entity, equals(field, name))
-        if found:
-            external_id = str(found[0]["Id"])
-        else:
-            request_id = str(derive_message_id("qbo-reference", self._tenant, entity, name, self._attempt))
-            try:
-                external_id = str((await self._client.create(self._realm, entity, body, request_id))["Id"])
-            except QboFaultError as fault:
-                # Another writer may have created it meanwhile: take that one; otherwise the name is taken elsewhere.
-                again = await self._client.query(self._realm, entity, equals(field, name))
-                if fault.code != DUPLICATE_NAME or not again:
-                    raise
-                external_id = str(again[0]["Id"])
+        return None if cached is None else str(cached)
+
+    async def _remember(self, kind: str, name: str, external_id: str) -> None:
         await self._pool.execute(
             """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
                ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
             self._tenant,
-            entity,
+            kind,
             name,
             external_id,
         )
-        return external_id
+
+
+def _missing(what: str, found: str) -> ReferenceMissing:
+    fixes = {
+        "customer": "Create the customer in QuickBooks, or let this connection create missing customers "
+        "(matching.missing_customer: create), then replay the order.",
+        "item": "Create the item in QuickBooks, map the SKU with a rule, or let this connection create missing "
+        "items (matching.missing_item: create), then replay the order.",
+    }
+    return ReferenceMissing(
+        ErrorDetail(
+            code=f"{what}.unknown",
+            message=f"QuickBooks has {found}",
+            fix=fixes.get(what, f"Create the {what} in QuickBooks, then replay the order."),
+        )
+    )

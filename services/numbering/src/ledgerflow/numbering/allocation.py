@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ledgerflow.contracts import (
     CollisionPolicy,
+    DocumentAction,
     DocumentPlan,
     DocumentType,
     NumberingMode,
@@ -64,8 +65,8 @@ async def number_document(
     conn: DbConnection, tenant: str, plan: DocumentPlan, doc: PlannedDocument, policy: NumberingPolicy
 ) -> str | None:
     """The document's number: the one it already has, or a new one. Payments have none (their reference is N4)."""
-    if doc.type is DocumentType.PAYMENT:
-        return None
+    if doc.type is DocumentType.PAYMENT or doc.action is not DocumentAction.CREATE:
+        return None  # closing a sales order or applying a payment changes a document that has its number
     space = NUMBER_SPACES[doc.type]
     # Two transactions numbering the same document wait for each other instead of both allocating.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"number/{tenant}/{doc.key}")

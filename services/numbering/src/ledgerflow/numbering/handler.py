@@ -42,6 +42,8 @@ async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta)
         order_version=plan.order_version,
         mode=plan.mode,
         numbering=plan.numbering,
+        matching=plan.matching,
+        verify_posted=plan.verify_posted,
         documents=tuple(numbered),
     )
     # Kept so that a number the books refuse later can be replaced and the command sent again.

@@ -2,8 +2,17 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import DocumentPlan, OrderNormalized, Topic
-from ledgerflow.planner.handler import DDL, STAGE, make_handler
+from ledgerflow.contracts import DocumentPlan, LedgerEvent, OrderNormalized, ReferenceData, ResyncRequest, Topic
+from ledgerflow.planner import reference
+from ledgerflow.planner.handler import (
+    COMPLETION_STAGE,
+    DDL,
+    RESYNC_STAGE,
+    STAGE,
+    make_completion_handler,
+    make_handler,
+    make_resync_handler,
+)
 from ledgerflow.planner.settings import PlannerSettings
 from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
@@ -11,13 +20,14 @@ from ledgerflow.runtime.stage import Stage
 
 
 def create_service(settings: ServiceSettings | None = None, provider: TracerProvider | None = None) -> Service:
-    stage = Stage(
-        name=STAGE,
-        input_topic=Topic.NORMALIZED_ORDERS,
-        input_model=OrderNormalized,
-        handler=make_handler(PlannerSettings()),
-        outputs=((Topic.PLANS, DocumentPlan),),
-    )
+    planner = PlannerSettings()
+    plans = ((Topic.PLANS, DocumentPlan),)
+    stages: list[Stage] = [  # type: ignore[type-arg]
+        Stage(STAGE, Topic.NORMALIZED_ORDERS, OrderNormalized, make_handler(planner), outputs=plans),
+        Stage(COMPLETION_STAGE, Topic.EVENTS, LedgerEvent, make_completion_handler(planner), outputs=plans),
+        Stage(RESYNC_STAGE, Topic.RESYNC, ResyncRequest, make_resync_handler(planner), outputs=plans),
+        Stage(reference.STAGE, Topic.REFERENCE, ReferenceData, reference.handle_reference_data),
+    ]
     return Service(
-        name="ledgerflow-planner", schema="planner", ddl=DDL, stages=[stage], settings=settings, provider=provider
+        name="ledgerflow-planner", schema="planner", ddl=DDL, stages=stages, settings=settings, provider=provider
     )

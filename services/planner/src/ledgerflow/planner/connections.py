@@ -6,15 +6,16 @@ and stores a new version of each one that changed. Secrets never belong here: un
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ledgerflow.contracts import Channel, NumberingPolicy, PaymentState, TransactionMode
+from ledgerflow.contracts import CanonicalOrder, Channel, MatchingPolicy, NumberingPolicy, PaymentState, TransactionMode
 from ledgerflow.contracts.envelope import TenantId
-from ledgerflow.planner.settings import ItemNames
+from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlannerSettings, PlanOptions, RefundMode
 from ledgerflow.runtime.database import DbConnection
 
 DDL = (
@@ -30,14 +31,7 @@ DDL = (
     """,
 )
 
-AVAILABLE_MODES = (
-    TransactionMode.INVOICES,
-    TransactionMode.INVOICES_WITH_PAYMENTS,
-    TransactionMode.SALES_RECEIPTS,
-    TransactionMode.SALES_ORDERS,
-    TransactionMode.SALES_ORDERS_INVOICES,
-    TransactionMode.ESTIMATES,
-)
+SALES_ORDER_INVOICE_MODES = (TransactionMode.SALES_ORDERS_INVOICES, TransactionMode.SALES_ORDERS_INVOICES_POS)
 PAID = (PaymentState.PAID,)
 UNPAID = (PaymentState.UNPAID, PaymentState.ON_TERMS, PaymentState.AUTHORIZED, PaymentState.PARTIALLY_PAID)
 
@@ -63,18 +57,71 @@ class ConnectionSettings(BaseModel):
     sync_payment_states: list[PaymentState] | None = Field(
         default=None, description="R1: only orders in these payment states sync; none listed means all."
     )
+    terms_methods: list[str] = Field(
+        default_factory=list,
+        description="Payment methods that mean terms (purchase order, net 30...): such an order is an unpaid invoice.",
+    )
+    invoice_when: InvoiceWhen = Field(
+        default=InvoiceWhen.ORDER, description="Sales orders + invoices: when the invoice is made (L1)."
+    )
+    refunds: RefundMode = RefundMode.NONE
+    refund_account: str = Field(default="Undeposited Funds", min_length=1, description="Refund receipts pay from it.")
+    rounding_cap: Decimal = Field(default=Decimal(0), ge=0, le=1, description="Largest difference booked as rounding.")
+    matching: MatchingPolicy = MatchingPolicy()
+    creates_purchase_orders: bool = Field(
+        default=False, description="The channel creates its own purchase orders (Erply, LightSpeed, Linnworks...)."
+    )
     numbering: NumberingPolicy = NumberingPolicy()
     items: ItemNames = ItemNames()
 
     @model_validator(mode="after")
-    def _modes_available(self) -> ConnectionSettings:
-        for name, mode in (("mode", self.mode), ("routing.paid", self.routing.paid),
-                           ("routing.unpaid", self.routing.unpaid)):  # fmt: skip
-            if mode is not None and mode not in AVAILABLE_MODES:
-                raise ValueError(f"{name}: {mode.value} is not available yet")
+    def _consistent(self) -> ConnectionSettings:
+        problems = []
         if self.routing.unpaid is TransactionMode.SALES_RECEIPTS:
-            raise ValueError("routing.unpaid: a sales receipt records a paid sale; route unpaid orders to invoices")
+            problems.append("routing.unpaid: a sales receipt records a paid sale; route unpaid orders to invoices")
+        modes = {self.mode, self.routing.paid, self.routing.unpaid} - {None}
+        if self.invoice_when is not InvoiceWhen.ORDER and not modes & set(SALES_ORDER_INVOICE_MODES):
+            problems.append("invoice_when: only sales orders + invoices modes make the invoice later")
+        if self.creates_purchase_orders and TransactionMode.SALES_ORDERS_INVOICES_POS in modes:
+            problems.append(
+                "mode: this channel creates its own purchase orders; choose sales_orders_invoices instead of "
+                "sales_orders_invoices_pos so that they are not made twice"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    @classmethod
+    def defaults(cls, tenant: str, connection: str, channel: Channel, settings: PlannerSettings) -> ConnectionSettings:
+        """What a connection without settings of its own uses: the planner's environment defaults."""
+        return cls(
+            tenant=tenant,
+            connection=connection,
+            channel=channel,
+            mode=settings.default_mode,
+            items=settings.items,
+            numbering=settings.numbering,
+            matching=settings.matching,
+            invoice_when=settings.invoice_when,
+            refunds=settings.refunds,
+        )
+
+    def options(self) -> PlanOptions:
+        return PlanOptions(
+            items=self.items,
+            invoice_when=self.invoice_when,
+            refunds=self.refunds,
+            refund_account=self.refund_account,
+            rounding_cap=self.rounding_cap,
+            creates_purchase_orders=self.creates_purchase_orders,
+        )
+
+    def payment_state(self, order: CanonicalOrder) -> PaymentState:
+        """A payment method that means terms makes an order with nothing captured an order on terms (M2)."""
+        terms = {m.casefold() for m in self.terms_methods}
+        if not order.amount_paid and any(m.casefold() in terms for m in order.payment_methods):
+            return PaymentState.ON_TERMS
+        return order.payment_state
 
     def mode_for(self, state: PaymentState) -> TransactionMode:
         if state in PAID and self.routing.paid is not None:

@@ -1,78 +1,194 @@
+"""The planner's inputs: order versions, the writer's events, resync requests. Each moves an order forward."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import structlog
 
-from ledgerflow.contracts import DocumentPlan, OrderNormalized, Topic
-from ledgerflow.planner import connections
-from ledgerflow.planner.modes import plan_order
+from ledgerflow.contracts import (
+    DocumentPlan,
+    DocumentType,
+    LedgerEvent,
+    LedgerStatus,
+    MessageMeta,
+    OrderNormalized,
+    PlannedDocument,
+    ResyncRequest,
+    Topic,
+    TransactionMode,
+)
+from ledgerflow.planner import connections, reference, state
+from ledgerflow.planner.connections import ConnectionSettings
+from ledgerflow.planner.errors import PlanningError
+from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completion, progress
+from ledgerflow.planner.lines import order_memo
+from ledgerflow.planner.modes import plan
 from ledgerflow.planner.settings import PlannerSettings
+from ledgerflow.planner.state import OrderRecord, OrderRef
 from ledgerflow.runtime.outbox import Outgoing
-from ledgerflow.runtime.stage import Handler, StageContext
+from ledgerflow.runtime.stage import Handler, StageContext, dead_letter
 
 STAGE = "planner"
+COMPLETION_STAGE = "planner-completion"
+RESYNC_STAGE = "planner-resync"
 log = structlog.get_logger(__name__)
 
-DDL = (
-    *connections.DDL,
-    """
-    CREATE TABLE IF NOT EXISTS planned_orders (
-        tenant_id        text        NOT NULL,
-        connection_id    text        NOT NULL,
-        channel          text        NOT NULL,
-        channel_order_id text        NOT NULL,
-        order_version    integer     NOT NULL,
-        mode             text        NOT NULL,
-        documents        integer     NOT NULL,
-        planned_at       timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (tenant_id, connection_id, channel, channel_order_id, order_version)
-    )
-    """,
-)
+DDL = (*connections.DDL, *state.DDL, *reference.DDL)
 
 
 def document_key_prefix(tenant_id: str, connection_id: str, channel: str, channel_order_id: str) -> str:
-    return f"{tenant_id}/{connection_id}/{channel}/{channel_order_id}"
+    return OrderRef(tenant_id, connection_id, channel, channel_order_id).key_prefix
 
 
 def make_handler(settings: PlannerSettings) -> Handler[OrderNormalized]:
     async def handle_normalized_order(ctx: StageContext, message: OrderNormalized) -> Sequence[Outgoing]:
-        order = message.order
-        connection = await connections.current(ctx.conn, message.meta.tenant_id, message.connection_id)
-        if connection is not None and not connection.syncs(order.payment_state):
-            log.info("order.not_synced", order=order.order_number, payment_state=order.payment_state.value)
-            return []  # R1: this connection does not sync orders in this state
-        mode = connection.mode_for(order.payment_state) if connection else settings.default_mode
-        items = connection.items if connection else settings.items
-        numbering = connection.numbering if connection else settings.numbering
-        prefix = document_key_prefix(
-            message.meta.tenant_id, message.connection_id, order.channel.value, order.channel_order_id
-        )
-        documents = plan_order(order, mode, key_prefix=prefix, items=items)
-        plan = DocumentPlan(
-            meta=message.meta.derive(STAGE),
-            connection_id=message.connection_id,
-            channel=order.channel,
-            channel_order_id=order.channel_order_id,
-            order_number=order.order_number,
-            order_version=message.order_version,
-            mode=mode,
-            numbering=numbering,
-            documents=documents,
-        )
-        await ctx.conn.execute(
-            """INSERT INTO planned_orders
-               (tenant_id, connection_id, channel, channel_order_id, order_version, mode, documents)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-            message.meta.tenant_id,
-            message.connection_id,
-            order.channel.value,
-            order.channel_order_id,
-            message.order_version,
-            mode.value,
-            len(documents),
-        )
-        return [Outgoing.of(Topic.PLANS, plan)]
+        ref = state.order_ref(message)
+        await state.lock(ctx.conn, ref)
+        record = await state.remember_version(ctx.conn, message)
+        if record.latest.order_version > message.order_version:
+            log.info("order.version_superseded", order=message.order.order_number, version=message.order_version)
+            return []  # a later version was planned already; this one has nothing to add
+        return await _plan_order(ctx, settings, record, message.meta.derive(STAGE), resync=False)
 
     return handle_normalized_order
+
+
+def make_completion_handler(settings: PlannerSettings) -> Handler[LedgerEvent]:
+    async def handle_ledger_event(ctx: StageContext, event: LedgerEvent) -> Sequence[Outgoing]:
+        tenant = event.meta.tenant_id
+        ref = OrderRef(tenant, event.connection_id, event.channel.value, event.channel_order_id)
+        await state.lock(ctx.conn, ref)
+        await state.record_outcomes(ctx.conn, tenant, event.documents)
+        record = await state.load(ctx.conn, ref)
+        if record is None:
+            return []  # a plan published by hand, not one of ours
+        known = await state.known_documents(ctx.conn, ref)
+        template = _action_template(record)
+        actions: dict[str, PlannedDocument] = {}
+        for outcome in event.documents:
+            if outcome.status is LedgerStatus.POSTED:
+                actions.update((a.key, a) for a in completion(outcome.key, known, template))
+        if not actions:
+            return []
+        connection = await _connection(ctx, settings, record)
+        await state.record_planned(ctx.conn, ref, list(actions.values()), record.latest.order_version)
+        log.info("order.completion_planned", order=event.order_number, actions=list(actions))
+        meta = event.meta.derive(COMPLETION_STAGE)
+        mode = record.mode or connection.mode
+        return [Outgoing.of(Topic.PLANS, _plan_message(meta, record, mode, connection, list(actions.values())))]
+
+    return handle_ledger_event
+
+
+def make_resync_handler(settings: PlannerSettings) -> Handler[ResyncRequest]:
+    async def handle_resync(ctx: StageContext, request: ResyncRequest) -> Sequence[Outgoing]:
+        refs = await state.select_orders(
+            ctx.conn,
+            request.meta.tenant_id,
+            request.connection_id,
+            request.order_number,
+            request.ordered_from,
+            request.ordered_to,
+        )
+        outgoing: list[Outgoing] = []
+        for index, ref in enumerate(refs):
+            await state.lock(ctx.conn, ref)
+            if request.delete:
+                await state.forget_documents(ctx.conn, ref)
+            record = await state.load(ctx.conn, ref)
+            assert record is not None
+            meta = request.meta.derive(f"{RESYNC_STAGE}/{ref.key_prefix}", index)
+            outgoing.extend(await _plan_order(ctx, settings, record, meta, resync=True))
+        log.info("orders.resynced", tenant=request.meta.tenant_id, orders=len(refs), delete=request.delete)
+        return outgoing
+
+    return handle_resync
+
+
+async def _plan_order(
+    ctx: StageContext, settings: PlannerSettings, record: OrderRecord, meta: MessageMeta, *, resync: bool
+) -> list[Outgoing]:
+    message = record.latest
+    order = message.order
+    connection = await _connection(ctx, settings, record)
+    payment_state = connection.payment_state(order)
+    if not connection.syncs(payment_state):
+        log.info("order.not_synced", order=order.order_number, payment_state=payment_state.value)
+        return []  # R1: this connection does not sync orders in this state
+    known = await state.known_documents(ctx.conn, record.ref)
+    mode = choose_mode(record.mode, connection.mode_for(payment_state), known, resync=resync)
+    if mode is not record.mode:
+        await state.set_mode(ctx.conn, record.ref, mode)
+    if payment_state is not order.payment_state:
+        order = order.model_copy(update={"payment_state": payment_state})
+    needs_catalog = mode is TransactionMode.SALES_ORDERS_INVOICES_POS
+    catalog = await reference.catalog(ctx.conn, meta.tenant_id) if needs_catalog else None
+    try:
+        result = plan(order, mode, key_prefix=record.key_prefix, options=connection.options(), catalog=catalog)
+    except PlanningError as refused:
+        return [dead_letter(STAGE, meta, ctx.source, refused.detail, message.model_dump_json())]
+    step = progress(result.documents, known)
+    outgoing = [dead_letter(STAGE, meta, ctx.source, problem, message.model_dump_json()) for problem in result.problems]
+    if step.changes:
+        letter = changed_after_posting(order.order_number, step.changes)
+        outgoing.append(dead_letter(STAGE, meta, ctx.source, letter, message.model_dump_json()))
+        if not resync:
+            return outgoing  # L2: nothing more is posted for a version that contradicts the books
+    sending = {d.key for d in step.new} | ({d.key for d in step.unchanged} if resync else set())
+    documents = [d for d in result.documents if d.key in sending]
+    if not documents:
+        log.info("order.nothing_new", order=order.order_number, version=message.order_version)
+        return outgoing
+    await state.record_planned(ctx.conn, record.ref, step.new, message.order_version)
+    plan_message = _plan_message(meta, record, mode, connection, documents, verify_posted=resync)
+    return [*outgoing, Outgoing.of(Topic.PLANS, plan_message)]
+
+
+async def _connection(ctx: StageContext, settings: PlannerSettings, record: OrderRecord) -> ConnectionSettings:
+    ref = record.ref
+    configured = await connections.current(ctx.conn, ref.tenant_id, ref.connection_id)
+    return configured or ConnectionSettings.defaults(
+        ref.tenant_id, ref.connection_id, record.latest.order.channel, settings
+    )
+
+
+def _plan_message(
+    meta: MessageMeta,
+    record: OrderRecord,
+    mode: TransactionMode,
+    connection: ConnectionSettings,
+    documents: Sequence[PlannedDocument],
+    *,
+    verify_posted: bool = False,
+) -> DocumentPlan:
+    order = record.latest.order
+    return DocumentPlan(
+        meta=meta,
+        connection_id=record.ref.connection_id,
+        channel=order.channel,
+        channel_order_id=order.channel_order_id,
+        order_number=order.order_number,
+        order_version=record.latest.order_version,
+        mode=mode,
+        numbering=connection.numbering,
+        matching=connection.matching,
+        verify_posted=verify_posted,
+        documents=tuple(documents),
+    )
+
+
+def _action_template(record: OrderRecord) -> PlannedDocument:
+    """Order-level fields a close or an apply carries (they change documents, they do not create them)."""
+    order = record.latest.order
+    customer = order.customer
+    return PlannedDocument(
+        key=record.key_prefix,
+        type=DocumentType.INVOICE,  # each action sets its own
+        currency=order.currency,
+        txn_date=order.ordered_at.date(),
+        customer_name=customer.display_name if customer else None,
+        customer_email=customer.email if customer else None,
+        total=order.channel_total,
+        memo=order_memo(order),
+    )

@@ -46,3 +46,8 @@ def _single(kind: LineKind, item: str, description: str, amount: Decimal) -> Pla
 
 def lines_total(lines: tuple[PlannedLine, ...]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
+
+
+def order_memo(order: CanonicalOrder) -> str:
+    """The memo every document of the order carries: how later documents and duplicates are found (N2)."""
+    return f"{order.channel.value} order {order.order_number}"

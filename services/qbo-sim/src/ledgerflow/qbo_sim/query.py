@@ -109,6 +109,8 @@ def _field(record: dict[str, Any], path: str) -> Any:
         value = value.get(part)
     if isinstance(value, dict) and "value" in value:
         return value["value"]
+    if isinstance(value, dict) and "Address" in value:
+        return value["Address"]  # PrimaryEmailAddr = 'a@b.example'
     return value
 
 

@@ -101,6 +101,18 @@ class QuickBooksClient:
         answer = await self._send("GET", f"/v3/company/{realm}/query", params)
         return list(answer.get("QueryResponse", {}).get(entity, []))
 
+    async def query_all(self, realm: str, entity: str, page: int = 1000) -> list[dict[str, Any]]:
+        """Every record of a list entity (items, vendors), a page at a time."""
+        records: list[dict[str, Any]] = []
+        while True:
+            statement = f"select * from {entity} STARTPOSITION {len(records) + 1} MAXRESULTS {page}"
+            params = {"minorversion": str(self._minorversion), "query": statement}
+            answer = await self._send("GET", f"/v3/company/{realm}/query", params)
+            batch = list(answer.get("QueryResponse", {}).get(entity, []))
+            records.extend(batch)
+            if len(batch) < page:
+                return records
+
     async def latest(self, realm: str, entity: str, count: int = 50) -> list[dict[str, Any]]:
         """The ``count`` documents created last (their numbers show where the books' sequence is)."""
         statement = f"select * from {entity} ORDERBY MetaData.CreateTime DESC MAXRESULTS {count}"

@@ -78,3 +78,32 @@ def payment(numbered: NumberedDocument, customer_id: str, linked: list[tuple[str
     if doc.payment_reference:
         body["PaymentRefNum"] = doc.payment_reference[:PAYMENT_REF_LIMIT]
     return body
+
+
+def purchase_order(
+    numbered: NumberedDocument, vendor_id: str, payable_account_id: str, item_ids: dict[str, str]
+) -> dict[str, Any]:
+    doc = numbered.document
+    body: dict[str, Any] = {
+        "VendorRef": {"value": vendor_id},
+        "APAccountRef": {"value": payable_account_id},
+        "TxnDate": doc.txn_date.isoformat(),
+        "PrivateNote": doc.memo,
+        "CurrencyRef": {"value": doc.currency},
+        "Line": [
+            {
+                "DetailType": "ItemBasedExpenseLineDetail",
+                "Amount": line.amount,
+                "Description": line.description,
+                "ItemBasedExpenseLineDetail": {
+                    "ItemRef": {"value": item_ids[line.item_name], "name": line.item_name},
+                    "Qty": line.quantity,
+                    "UnitPrice": line.unit_price,
+                },
+            }
+            for line in doc.lines
+        ],
+    }
+    if numbered.doc_number is not None:
+        body["DocNumber"] = numbered.doc_number
+    return body
