@@ -110,3 +110,32 @@ def test_an_oversized_order_is_refused_before_anything_is_published(tmp_path: Pa
     )  # fmt: skip
     line = _one_line_error(result)
     assert "bytes" in line and "orders.raw" in line
+
+
+def test_every_sample_order_previews_in_every_mode(samples: dict[str, SampleOrder]) -> None:
+    for name, sample in samples.items():
+        result = runner.invoke(app, ["preview", "--sample", name, "--all-modes", "--json"])
+        assert result.exit_code == 0, (name, result.output)
+        by_mode = {body["mode"]: body for body in json.loads(result.stdout)}
+        assert set(by_mode) == {
+            "invoices", "invoices_with_payments", "sales_receipts", "sales_orders", "sales_orders_invoices",
+            "sales_orders_invoices_pos", "estimates",
+        }, name  # fmt: skip
+        for mode, body in by_mode.items():
+            types = [d["type"] for d in body["documents"]]
+            if mode == "sales_receipts" and body["errors"]:
+                assert [e["code"] for e in body["errors"]] == ["order.not_paid"], name
+                continue
+            assert body["errors"] == [], (name, mode, body["errors"])
+            first = {"invoices": "invoice", "invoices_with_payments": "invoice", "sales_receipts": "sales_receipt",
+                     "estimates": "estimate"}.get(mode, "sales_order")  # fmt: skip
+            assert types[0] == first, (name, mode, types)
+        pos = [d for d in by_mode["sales_orders_invoices_pos"]["documents"] if d["type"] == "purchase_order"]
+        assert pos and all(d["vendor"] for d in pos), name
+        assert sample.channel == by_mode["invoices"]["order"]["channel"]
+
+
+def test_preview_names_the_samples_when_one_is_unknown() -> None:
+    result = runner.invoke(app, ["preview", "--sample", "nope"])
+    assert result.exit_code == 2
+    assert "acme-1001-paid-tax-shipping-discount" in result.stderr
