@@ -53,6 +53,7 @@ def current_traceparent() -> str | None:
 class Enqueued:
     row_id: int
     message: Outgoing
+    traceparent: str | None = None
 
 
 async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[Enqueued]:
@@ -70,7 +71,7 @@ async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[Enqu
             m.payload,
             traceparent,
         )
-        rows.append(Enqueued(row_id, m))
+        rows.append(Enqueued(row_id, m, traceparent))
     return rows
 
 
@@ -95,16 +96,23 @@ class OutboxRelay:
         pending = []
         for row in rows:
             m = row.message
-            pending.append(
-                await self._broker.publish(
-                    m.payload,
-                    m.topic,
-                    key=message_key(m.tenant_id),
-                    headers={"content-type": "application/json", "message-id": str(m.message_id)},
-                    correlation_id=str(m.correlation_id),
-                    no_confirm=True,
+            # Each row is sent in the trace of the message that caused it (a batch holds many traces).
+            ctx = propagate.extract({"traceparent": row.traceparent}) if row.traceparent else None
+            token = otel_context.attach(ctx) if ctx is not None else None
+            try:
+                pending.append(
+                    await self._broker.publish(
+                        m.payload,
+                        m.topic,
+                        key=message_key(m.tenant_id),
+                        headers={"content-type": "application/json", "message-id": str(m.message_id)},
+                        correlation_id=str(m.correlation_id),
+                        no_confirm=True,
+                    )
                 )
-            )
+            finally:
+                if token is not None:
+                    otel_context.detach(token)
         await asyncio.gather(*pending)
         await self._pool.execute(
             "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.row_id for r in rows]

@@ -95,7 +95,10 @@ class Service:
         # The AsyncAPI document of the service comes from this app (ledgerflow asyncapi).
         self.app = FastStream(self.broker, specification=AsyncAPI(title=name, version="0.1.0"))
         self.runners: dict[str, StageRunner[Any]] = {}
-        self.subscribers = [subscribe(self.broker, stage, self.runners) for stage in stages]
+        self.subscribers = [
+            subscribe(self.broker, stage, self.runners, batch_size=self.settings.consumer_batch_size)
+            for stage in stages
+        ]
         self._declare_outputs()
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None

@@ -43,3 +43,6 @@ class ServiceSettings(BaseSettings):
     http_host: str = "0.0.0.0"  # noqa: S104 (probes and Prometheus reach the pod's address)
     http_port: int = Field(default=8080, description="/health/live, /health/ready and /metrics; 0 picks a free port.")
     lag_interval_seconds: float = 5.0
+    consumer_batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="Records read and handled together; offsets commit per batch."
+    )

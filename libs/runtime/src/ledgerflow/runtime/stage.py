@@ -11,8 +11,8 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
@@ -20,7 +20,7 @@ import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 
 from ledgerflow.contracts import DeadLetter, ErrorDetail, MessageMeta, dead_letter_topic, derive_message_id
@@ -28,7 +28,7 @@ from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError
 from ledgerflow.runtime.metrics import Metrics
-from ledgerflow.runtime.outbox import OutboxRelay, Outgoing
+from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +43,15 @@ class Source:
     topic: str
     partition: int | None
     offset: int | None
+
+
+@dataclass(frozen=True)
+class Received:
+    """One record of a batch: its bytes, where it came from, and its headers (the W3C trace context)."""
+
+    body: bytes
+    source: Source
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,10 @@ class Stage(Generic[In]):
     group: str | None = None  # the consumer group, when not the stage's name (writer pools)
     accepts: Callable[[Any], bool] | None = None  # messages for another pool are left to it, before the inbox
     outputs: tuple[tuple[str, type[BaseModel]], ...] = ()  # what it emits, for the AsyncAPI document
+    # How a batch is handled. None: in one transaction, in log order (stages that only touch their own
+    # database). A function: each message in its own transaction, messages with the same key in log order,
+    # different keys concurrently (the writer: orders of one tenant in parallel, an order's commands in turn).
+    concurrency_key: Callable[[Any], Hashable] | None = None
 
 
 def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetail, payload: str) -> Outgoing:
@@ -105,14 +118,75 @@ class StageRunner(Generic[In]):
         self._metrics.handled.labels(self.stage.name, outcome).inc()
         self._metrics.handler_seconds.labels(self.stage.name).observe(time.perf_counter() - started)
 
+    async def process_batch(self, records: Sequence[Received]) -> None:
+        """Handle a batch; the caller commits its offsets only once this returns, so an offset is never
+        committed past a message that is still being handled (or failed: the batch is then redelivered,
+        and the inbox drops what was done already)."""
+        if self.stage.concurrency_key is None:
+            await self._in_one_transaction(records)
+        else:
+            await self._concurrently(records, self.stage.concurrency_key)
+
+    async def _in_one_transaction(self, records: Sequence[Received]) -> None:
+        started = time.perf_counter()
+        outcomes: list[str] = []
+        rows: list[Enqueued] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            for record in records:
+                with self._record_span(record):
+                    outcome, enqueued = await self._handle(conn, record.body, record.source)
+                outcomes.append(outcome)
+                rows.extend(enqueued)
+        await self._relay.publish(rows)
+        per_message = (time.perf_counter() - started) / max(len(records), 1)
+        for outcome in outcomes:
+            self._metrics.handled.labels(self.stage.name, outcome).inc()
+            self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)
+
+    async def _concurrently(self, records: Sequence[Received], key_of: Callable[[Any], Hashable]) -> None:
+        lanes: dict[Hashable, list[Received]] = {}
+        for record in records:
+            lanes.setdefault(_lane(self.stage.input_model, key_of, record.body), []).append(record)
+
+        # Each message in flight holds a connection for its inbox transaction and its handler takes
+        # others for its own commits: fewer lanes than half the pool, or they wait on each other forever.
+        in_flight = asyncio.Semaphore(max(1, (self._pool.get_max_size() - 2) // 2))
+
+        async def run_lane(lane: list[Received]) -> None:
+            for record in lane:
+                async with in_flight:
+                    with self._record_span(record):
+                        await self.process(record.body, record.source)
+
+        results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    def _record_span(self, record: Received) -> Any:
+        """Each message of a batch continues its own trace (the one its producer started)."""
+        parent = propagate.extract(record.headers) if record.headers else None
+        return self._tracer.start_as_current_span(
+            f"{record.source.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": record.source.topic,
+                        "messaging.kafka.destination.partition": record.source.partition or 0,
+                        "messaging.kafka.message.offset": record.source.offset or 0},
+        )  # fmt: skip
+
     async def _process(self, body: bytes, source: Source) -> str:
+        async with self._pool.acquire() as conn, conn.transaction():
+            outcome, rows = await self._handle(conn, body, source)
+        await self._relay.publish(rows)
+        return outcome
+
+    async def _handle(self, conn: DbConnection, body: bytes, source: Source) -> tuple[str, list[Enqueued]]:
+        """Inbox, handler and outbox of one message, in the caller's transaction."""
         try:
             message = self.stage.input_model.model_validate_json(body)
         except ValidationError as exc:
-            await self._dead_letter_unreadable(body, source, exc)
-            return "dead_letter"
+            return await self._dead_letter_unreadable(conn, body, source, exc)
         if self.stage.accepts is not None and not self.stage.accepts(message):
-            return "skipped"
+            return "skipped", []
         meta: MessageMeta = message.meta  # type: ignore[attr-defined]
         span = trace.get_current_span()
         span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
@@ -124,26 +198,26 @@ class StageRunner(Generic[In]):
         ) as db_span:
             db_span.set_attribute("db.system", "postgresql")
             db_span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
-            async with self._pool.acquire() as conn, conn.transaction():
-                if not await inbox.claim(conn, self.stage.name, meta.message_id):
-                    log.info("message.duplicate", stage=self.stage.name, message_id=str(meta.message_id))
-                    return "duplicate"
-                try:
-                    async with conn.transaction():  # a savepoint: a failed handler leaves no half state
-                        outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
-                except StageError as err:
-                    outgoing = [self._dead_letter(meta, body, source, err.detail)]
-                    outcome = "dead_letter"
-                rows = await outbox.enqueue(conn, outgoing)
-        await self._relay.publish(rows)
-        return outcome
+            if not await inbox.claim(conn, self.stage.name, meta.message_id):
+                log.info("message.duplicate", stage=self.stage.name, message_id=str(meta.message_id))
+                return "duplicate", []
+            try:
+                async with conn.transaction():  # a savepoint: a failed handler leaves no half state
+                    outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
+            except StageError as err:
+                outgoing = [self._dead_letter(meta, body, source, err.detail)]
+                outcome = "dead_letter"
+            rows = await outbox.enqueue(conn, outgoing)
+        return outcome, rows
 
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
         self._metrics.dead_letters.labels(self.stage.name, meta.tenant_id, error.code).inc()
         return dead_letter(self.stage.name, meta, source, error, body.decode("utf-8", errors="replace"))
 
-    async def _dead_letter_unreadable(self, body: bytes, source: Source, exc: ValidationError) -> None:
+    async def _dead_letter_unreadable(
+        self, conn: DbConnection, body: bytes, source: Source, exc: ValidationError
+    ) -> tuple[str, list[Enqueued]]:
         # Without a readable message id, the position in the log identifies the message.
         message_id = derive_message_id(self.stage.name, "unreadable", source.topic, source.partition, source.offset)
         meta = MessageMeta(
@@ -157,11 +231,9 @@ class StageRunner(Generic[In]):
             fix=f"Publish a message that matches the {self.stage.input_model.__name__} schema "
             "(docs/schemas), then replay it.",
         )
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, self.stage.name, message_id):
-                return
-            rows = await outbox.enqueue(conn, [self._dead_letter(meta, body, source, error)])
-        await self._relay.publish(rows)
+        if not await inbox.claim(conn, self.stage.name, message_id):
+            return "duplicate", []
+        return "dead_letter", await outbox.enqueue(conn, [self._dead_letter(meta, body, source, error)])
 
 
 def _summarize(exc: ValidationError, limit: int = 5) -> str:
@@ -186,9 +258,13 @@ def _tenant_hint(body: bytes) -> str:
 RETRY_PAUSE_SECONDS = 1.0
 
 
-def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRunner[Any]]) -> Any:
+def subscribe(
+    broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRunner[Any]], *, batch_size: int = 1
+) -> Any:
     """Register the stage's consumer: offsets are committed after processing, never before.
 
+    Records are read in batches of up to ``batch_size``; the batch's offsets are committed once every
+    record of it is handled, and a failure rewinds each partition to the batch's first record there.
     ``runners`` is filled at start-up, once the database pool exists, under the stage's name.
     """
 
@@ -197,26 +273,46 @@ def subscribe(broker: KafkaBroker, stage: Stage[Any], runners: dict[str, StageRu
         group_id=stage.group or stage.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=BATCH_WAIT_MS,
         title=f"{stage.input_topic}:{stage.name}",
         description=f"{stage.name} reads {stage.input_model.__name__} messages.",
     )
 
     @subscriber
     async def consume(message: KafkaMessage) -> None:
-        record = message.raw_message
-        source = Source(
-            topic=stage.input_topic,
-            partition=getattr(record, "partition", None),
-            offset=getattr(record, "offset", None),
-        )
+        records = [_received(stage.input_topic, record) for record in message.raw_message]
+        if not records:
+            return
         try:
-            await runners[stage.name].process(message.body, source)
+            await runners[stage.name].process_batch(records)
         except Exception:
-            log.exception("message.retry", stage=stage.name, partition=source.partition, offset=source.offset)
+            first = records[0].source
+            log.exception("batch.retry", stage=stage.name, partition=first.partition, offset=first.offset,
+                          records=len(records))  # fmt: skip
             await asyncio.sleep(RETRY_PAUSE_SECONDS)  # seek back and retry; do not spin on a dead database
             raise
 
     return subscriber
+
+
+# How long a consumer waits for a batch to fill: short, so that a lone order is not held up.
+BATCH_WAIT_MS = 5
+
+
+def _received(topic: str, record: Any) -> Received:
+    headers = {key: value.decode(errors="replace") for key, value in (getattr(record, "headers", None) or ())}
+    source = Source(topic=topic, partition=getattr(record, "partition", None), offset=getattr(record, "offset", None))
+    return Received(body=record.value or b"", source=source, headers=headers)
+
+
+def _lane(model: type[BaseModel], key_of: Callable[[Any], Hashable], body: bytes) -> Hashable:
+    """The lane of a record; an unreadable one goes alone (it only becomes a dead letter)."""
+    try:
+        return key_of(model.model_validate_json(body))
+    except ValidationError:
+        return ("unreadable", body[:64])
 
 
 def new_correlation() -> uuid.UUID:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import LedgerCommand, LedgerEvent, NumberRejected, ReferenceData, ReferenceSyncRequest, Topic
+from ledgerflow.contracts import (
+    LedgerCommand,
+    LedgerEvent,
+    NumberingMode,
+    NumberRejected,
+    ReferenceData,
+    ReferenceSyncRequest,
+    Topic,
+)
 from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
@@ -17,6 +25,16 @@ from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
 from ledgerflow.runtime.stage import Stage
 from ledgerflow.runtime.telemetry import tracer_provider
+
+
+def command_lane(command: LedgerCommand) -> tuple[str, ...]:
+    """Commands of different orders post concurrently (the per-company limiter bounds them); an order's
+    commands go in turn. In next-number mode a tenant's commands go in turn, so its numbers reach the
+    books in sequence."""
+    tenant = command.meta.tenant_id
+    if command.numbering.mode is NumberingMode.NEXT_NUMBER:
+        return (tenant,)
+    return (tenant, command.connection_id, command.channel.value, command.channel_order_id)
 
 
 def create_service(
@@ -50,6 +68,7 @@ def create_service(
         group=f"{STAGE}-{writer.pool}",
         accepts=lambda command: writer.serves(command.meta.tenant_id),
         outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
+        concurrency_key=command_lane,
     )
     reference = Stage(
         name=REFERENCE_STAGE,
