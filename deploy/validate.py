@@ -82,7 +82,8 @@ KNOWN_METRICS = {
     "ledgerflow_documents_posted_total",
 }
 METRIC_NAME = re.compile(r"\b(?:faststream|ledgerflow)_[a-z0-9_]+")
-SECRET_LIKE = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$|CONNECTIONS|DATABASE_URL")
+# A token endpoint's address (LEDGERFLOW_QBO_TOKEN_URL) is configuration; every other TOKEN is a credential.
+SECRET_LIKE = re.compile(r"PASSWORD|TOKEN(?!_URL$)|SECRET|_KEY$|CONNECTIONS|DATABASE_URL")
 
 
 class CheckFailed(Exception):

@@ -108,6 +108,18 @@ def test_the_policy_catches_a_rendered_secret_and_an_inline_token(prod: list[Res
     assert "readOnlyRootFilesystem is not true" in problems
 
 
+def test_the_writers_read_the_token_key_and_the_app_client_from_the_secret(prod: list[Resource]) -> None:
+    for name in writer_pools(prod):
+        writer = next(d for d in of_kind(prod, "Deployment") if d["metadata"]["name"] == name)
+        env = {item["name"]: item for item in pod_spec(writer)["containers"][0]["env"]}
+        for key in ("LEDGERFLOW_TOKEN_KEY", "LEDGERFLOW_QBO_CLIENT_ID", "LEDGERFLOW_QBO_CLIENT_SECRET"):
+            assert env[key]["valueFrom"]["secretKeyRef"]["key"] == key, (name, key)
+    config = of_kind(prod, "ConfigMap")[0]["data"]
+    assert config["LEDGERFLOW_QBO_TOKEN_URL"] == "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    assert not validate.SECRET_LIKE.search("LEDGERFLOW_QBO_TOKEN_URL")  # an address, not a credential
+    assert validate.SECRET_LIKE.search("LEDGERFLOW_QBO_TOKEN") and validate.SECRET_LIKE.search("LEDGERFLOW_TOKEN_KEY")
+
+
 def test_compose_references_must_resolve() -> None:
     spec = {
         "services": {

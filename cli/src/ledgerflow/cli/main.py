@@ -18,7 +18,12 @@ from ledgerflow.contracts import Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from pydantic import SecretStr
+
     from ledgerflow.devstack.stack import Stack
+    from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
@@ -29,6 +34,10 @@ app.add_typer(dev_app, name="dev")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(config_app, name="config")
 app.add_typer(refdata_app, name="refdata")
+tokens_app = typer.Typer(
+    no_args_is_help=True, help="QuickBooks Online OAuth credentials per company, stored encrypted by the writer."
+)
+app.add_typer(tokens_app, name="tokens")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -443,6 +452,109 @@ def refdata_sync(
     topic = Topic.REFERENCE_REQUESTS
     partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), topic, request))
     console.print(f"reference sync {message_id} -> {topic.value}[{partition}]@{offset}", highlight=False)
+
+
+DatabaseUrlOption = Annotated[str | None, typer.Option(help="PostgreSQL URL (default: the running stack's).")]
+
+
+def _token_cipher() -> TokenCipher:
+    from ledgerflow.ledger_writer.credentials.cipher import TokenCipher, TokenKeyError
+    from ledgerflow.ledger_writer.settings import TokenKeySettings
+
+    key = TokenKeySettings().key
+    if key is None:
+        err_console.print("error: set LEDGERFLOW_TOKEN_KEY to the writers' key (`ledgerflow tokens key` makes one).")
+        raise typer.Exit(2)
+    try:
+        return TokenCipher(key)
+    except TokenKeyError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _read_refresh_token(path: Path | None) -> SecretStr:
+    from pydantic import SecretStr
+
+    if path is not None and str(path) != "-":
+        text = path.read_text()
+    elif sys.stdin.isatty():
+        text = typer.prompt("Refresh token", hide_input=True)
+    else:
+        text = sys.stdin.read()
+    if not text.strip():
+        err_console.print("error: no refresh token given")
+        raise typer.Exit(2)
+    return SecretStr(text.strip())
+
+
+@tokens_app.command("key")
+def tokens_key() -> None:
+    """Print a new encryption key for LEDGERFLOW_TOKEN_KEY (put it in the Secret, never in a file in git)."""
+    from ledgerflow.ledger_writer.credentials.cipher import new_key
+
+    sys.stdout.write(new_key() + "\n")
+
+
+@tokens_app.command("store")
+def tokens_store(
+    tenant: Annotated[str, typer.Option(help="Tenant whose company this is.")],
+    realm: Annotated[
+        str | None, typer.Option(help="QuickBooks company (realm) id; default: the tenant's, as the writer maps it.")
+    ] = None,
+    refresh_token_file: Annotated[
+        Path | None, typer.Option(help="File holding the refresh token; '-' or absent: standard input.")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Encrypt a company's OAuth refresh token (from connecting it) and store it for the writers.
+
+    The key comes from LEDGERFLOW_TOKEN_KEY, as the writers read it. It replaces what was stored for the company.
+    """
+    from ledgerflow.cli.credentials import store_refresh_token
+    from ledgerflow.ledger_writer.settings import WriterSettings
+
+    cipher = _token_cipher()
+    company = realm or WriterSettings().realm_for(tenant)
+    token = _read_refresh_token(refresh_token_file)
+    url = _database_url(database_url, home)
+    asyncio.run(store_refresh_token(url, cipher, tenant_id=tenant, realm=company, refresh_token=token))
+    console.print(f"{tenant}: refresh token of company {company} stored, encrypted", highlight=False)
+
+
+@tokens_app.command("rekey")
+def tokens_rekey(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
+    """Encrypt every stored token again with the first key of LEDGERFLOW_TOKEN_KEY, so the others can be retired."""
+    from ledgerflow.cli.credentials import reencrypt
+    from ledgerflow.ledger_writer.credentials.cipher import TokenKeyError
+
+    cipher = _token_cipher()
+    try:
+        count = asyncio.run(reencrypt(_database_url(database_url, home), cipher))
+    except TokenKeyError as exc:
+        err_console.print(f"error: {exc}; nothing was changed", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{count} companies re-encrypted with the first key", highlight=False)
+
+
+@tokens_app.command("list")
+def tokens_list(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
+    """Companies with stored credentials: when their tokens expire, and whether a refresh token was refused."""
+    from rich.table import Table
+
+    from ledgerflow.cli.credentials import stored_companies
+
+    table = Table(title="Stored QuickBooks Online credentials")
+    for column in ("tenant", "realm", "access token expires", "refresh token expires", "refused", "updated"):
+        table.add_column(column)
+    for company in asyncio.run(stored_companies(_database_url(database_url, home))):
+        table.add_row(company.tenant_id, company.realm, _when(company.access_expires_at),
+                      _when(company.refresh_expires_at), company.refused or "", _when(company.updated_at))  # fmt: skip
+    console.print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else ""
 
 
 @schemas_app.command("asyncapi")

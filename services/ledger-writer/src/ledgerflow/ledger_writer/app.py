@@ -12,6 +12,11 @@ from ledgerflow.contracts import (
     Topic,
 )
 from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
+from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
+from ledgerflow.ledger_writer.credentials.endpoint import TokenEndpoint
+from ledgerflow.ledger_writer.credentials.provider import TokenProvider, refresh_counter
+from ledgerflow.ledger_writer.credentials.store import DDL as CREDENTIALS_DDL
+from ledgerflow.ledger_writer.credentials.store import PostgresCredentialStore
 from ledgerflow.ledger_writer.handler import STAGE, make_handler
 from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
@@ -45,9 +50,25 @@ def create_service(
     writer = writer or WriterSettings()
     provider = provider or tracer_provider("ledgerflow-ledger-writer")
     metrics = Metrics()
+    key = writer.token_key.key
+    endpoint = TokenEndpoint(
+        writer.qbo.refresh_url,
+        writer.qbo.client_id,
+        writer.qbo.client_secret,
+        timeout=writer.qbo.timeout_seconds,
+        tracer=provider.get_tracer("ledgerflow.ledger_writer.credentials"),
+    )
+    tokens = TokenProvider(
+        # The pool exists once the service has started; a malformed key stops the writer here, before that.
+        PostgresCredentialStore(lambda: service.pool, TokenCipher(key) if key is not None else None),
+        endpoint,
+        margin_seconds=writer.qbo.refresh_margin_seconds,
+        recheck_seconds=writer.qbo.credentials_recheck_seconds,
+        refreshes=refresh_counter(metrics.registry),
+    )
     client = QuickBooksClient(
         writer.qbo.base_url,
-        writer.qbo.token,
+        writer.qbo.token.get_secret_value(),
         minorversion=writer.qbo.minorversion,
         timeout=writer.qbo.timeout_seconds,
         tracer=provider.get_tracer("ledgerflow.ledger_writer.qbo"),
@@ -59,6 +80,7 @@ def create_service(
         ),
         throttle_pause=writer.qbo.throttle_pause_seconds,
         attempts=writer.qbo.attempts,
+        tokens=tokens,
     )
     stage = Stage(
         name=STAGE,
@@ -79,13 +101,19 @@ def create_service(
         accepts=lambda request: writer.serves(request.meta.tenant_id),
         outputs=((Topic.REFERENCE, ReferenceData),),
     )
-    return Service(
+
+    async def close_clients() -> None:
+        await client.aclose()
+        await endpoint.aclose()
+
+    service = Service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
-        ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL),
+        ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL, *CREDENTIALS_DDL),
         stages=[stage, reference],
         settings=settings,
         provider=provider,
         metrics=metrics,
-        on_stop=client.aclose,
+        on_stop=close_clients,
     )
+    return service

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -8,7 +8,25 @@ class QboSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_QBO_", extra="ignore")
 
     base_url: str = Field(default="http://127.0.0.1:8000", description="QuickBooks Online API base URL.")
-    token: str = Field(default="dev-token", description="Bearer token (OAuth 2 access token in production).")
+    token: SecretStr = Field(
+        default=SecretStr("dev-token"), description="Bearer token for companies without stored credentials."
+    )
+    client_id: SecretStr | None = Field(default=None, description="The Intuit app's OAuth 2 client id.")
+    client_secret: SecretStr | None = Field(default=None, description="The Intuit app's OAuth 2 client secret.")
+    token_url: str | None = Field(
+        default=None,
+        description="OAuth 2 token endpoint (Intuit: https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer); "
+        "default: the base URL's /oauth2/v1/tokens/bearer, as the simulator serves it.",
+    )
+    refresh_margin_seconds: float = Field(
+        default=300.0, gt=0, description="Renew an access token this long before it expires (at most half its life)."
+    )
+    credentials_recheck_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a company without stored credentials uses the static token "
+        "before the writer looks for stored ones again.",
+    )
     minorversion: int = 75
     timeout_seconds: float = 15.0
     realms: dict[str, str] = Field(
@@ -19,6 +37,21 @@ class QboSettings(BaseSettings):
     throttle_pause_seconds: float = Field(default=60.0, description="Pause after a 429 without Retry-After.")
     attempts: int = Field(default=5, ge=1, description="Tries of one call before the message is retried later.")
 
+    @property
+    def refresh_url(self) -> str:
+        return self.token_url or f"{self.base_url.rstrip('/')}/oauth2/v1/tokens/bearer"
+
+
+class TokenKeySettings(BaseSettings):
+    """The key that encrypts the stored OAuth tokens (``LEDGERFLOW_TOKEN_KEY``), from a Secret.
+
+    Several comma-separated keys are a rotation in progress: the first encrypts, every one decrypts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_TOKEN_", extra="ignore")
+
+    key: SecretStr | None = Field(default=None, description="Fernet key(s); `ledgerflow tokens key` makes one.")
+
 
 class WriterSettings(BaseSettings):
     """The accounting API, and which tenants this writer serves: its pool (the unlisted go to ``default``)."""
@@ -28,6 +61,7 @@ class WriterSettings(BaseSettings):
     pool: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9-]*$")
     pools: dict[str, list[str]] = Field(default_factory=dict, description="Pool -> tenants, e.g. large tenants.")
     qbo: QboSettings = Field(default_factory=QboSettings)
+    token_key: TokenKeySettings = Field(default_factory=TokenKeySettings)
 
     def serves(self, tenant_id: str) -> bool:
         owner = next((pool for pool, tenants in self.pools.items() if tenant_id in tenants), "default")

@@ -6,10 +6,11 @@ import asyncio
 import json
 import random
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from opentelemetry import trace
+from pydantic import SecretStr
 
 from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
 from ledgerflow.runtime.metrics import Metrics
@@ -43,6 +44,18 @@ class Throttled(QboError):
         self.retry_after = retry_after
 
 
+class BearerTokens(Protocol):
+    """Each company's own OAuth 2 access token, where it has stored credentials."""
+
+    async def current(self, realm: str) -> SecretStr | None:
+        """``None``: the company has none, and the static token serves it."""
+        ...
+
+    async def renewed(self, realm: str, rejected: SecretStr) -> SecretStr:
+        """Another token than ``rejected``, which QuickBooks answered with a 401."""
+        ...
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
@@ -65,6 +78,7 @@ class QuickBooksClient:
         limiter: CompanyLimiter | None = None,
         throttle_pause: float = 60.0,
         attempts: int = 5,
+        tokens: BearerTokens | None = None,
     ) -> None:
         self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.qbo")
         self._metrics = metrics
@@ -73,7 +87,8 @@ class QuickBooksClient:
         )
         self._throttle_pause = throttle_pause
         self._attempts = attempts
-        self._token = token
+        self._token = SecretStr(token)
+        self._tokens = tokens
         self._minorversion = minorversion
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -123,12 +138,31 @@ class QuickBooksClient:
     async def _send(
         self, method: str, path: str, params: dict[str, str], json_body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._token}"}
-        content = None
-        if json_body is not None:
-            headers["Content-Type"] = "application/json"
-            content = json.dumps(json_body, default=_encode_decimal)
+        content = None if json_body is None else json.dumps(json_body, default=_encode_decimal)
         realm, resource = _realm_and_resource(path)
+        stored = await self._tokens.current(realm) if self._tokens is not None else None
+        try:
+            return await self._send_as(stored or self._token, method, path, params, content, realm, resource)
+        except QboFaultError as fault:
+            if fault.status != 401 or stored is None or self._tokens is None:
+                raise
+        # Revoked or expired early: refused before anything ran, so the same request (and requestid) goes again.
+        renewed = await self._tokens.renewed(realm, rejected=stored)
+        return await self._send_as(renewed, method, path, params, content, realm, resource)
+
+    async def _send_as(
+        self,
+        token: SecretStr,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        content: str | None,
+        realm: str,
+        resource: str,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         for attempt in range(1, self._attempts + 1):
             async with self._limiter.slot(realm):
                 response = await self._request(method, path, params, headers, content, realm, resource)
