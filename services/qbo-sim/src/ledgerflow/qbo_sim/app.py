@@ -275,6 +275,10 @@ class Simulator:
     async def admin_books(self, request: Request) -> Response:
         return json_response(dump(self.company(request.path_params["realm"])))
 
+    async def admin_traffic(self, request: Request) -> Response:
+        """Requests a company's API took and refused, and the most it had in flight at once."""
+        return json_response(self.throttle.traffic(request.path_params["realm"]))
+
     async def admin_keyed_by_hand(self, request: Request) -> Response:
         """A document created directly in the books, as a bookkeeper would key it in: no token, no limits."""
         realm = request.path_params["realm"]
@@ -344,6 +348,7 @@ def create_app(
             Route("/admin/limits", sim.admin_limits, methods=["GET", "PUT"]),
             Route("/admin/realms/{realm}/connect", sim.admin_connect, methods=["POST"]),
             Route("/admin/realms/{realm}/books", sim.admin_books, methods=["GET"]),
+            Route("/admin/realms/{realm}/traffic", sim.admin_traffic, methods=["GET"]),
             Route("/admin/realms/{realm}/entities/{resource}", sim.admin_keyed_by_hand, methods=["POST"]),
             Route("/health", sim.health, methods=["GET"]),
         ],

@@ -29,6 +29,10 @@ class RealmWindow:
     requests: deque[float] = field(default_factory=deque)
     batches: deque[float] = field(default_factory=deque)
     in_flight: int = 0
+    # What a test or a benchmark reads back: how the company was used, limits on or off.
+    admitted: int = 0
+    refused: int = 0
+    peak_in_flight: int = 0
 
 
 class Throttle:
@@ -40,28 +44,42 @@ class Throttle:
         self._realms: dict[str, RealmWindow] = {}
 
     def admit(self, realm: str, *, batch: bool = False) -> bool:
-        if not self.limits.enabled:
-            return True
         window = self._realms.setdefault(realm, RealmWindow())
+        if not self.limits.enabled:
+            self._enter(window)
+            return True
         now = self._clock()
         for queue in (window.requests, window.batches):
             while queue and now - queue[0] >= 60.0:
                 queue.popleft()
-        if window.in_flight >= self.limits.concurrent:
-            return False
-        if len(window.requests) >= self.limits.requests_per_minute:
-            return False
-        if batch and len(window.batches) >= self.limits.batch_per_minute:
+        if (
+            window.in_flight >= self.limits.concurrent
+            or len(window.requests) >= self.limits.requests_per_minute
+            or (batch and len(window.batches) >= self.limits.batch_per_minute)
+        ):
+            window.refused += 1
             return False
         window.requests.append(now)
         if batch:
             window.batches.append(now)
-        window.in_flight += 1
+        self._enter(window)
         return True
 
+    @staticmethod
+    def _enter(window: RealmWindow) -> None:
+        window.admitted += 1
+        window.in_flight += 1
+        window.peak_in_flight = max(window.peak_in_flight, window.in_flight)
+
     def release(self, realm: str) -> None:
-        if self.limits.enabled and realm in self._realms:
-            self._realms[realm].in_flight -= 1
+        if realm in self._realms:
+            window = self._realms[realm]
+            window.in_flight = max(0, window.in_flight - 1)  # a reset may have come in between
+
+    def traffic(self, realm: str) -> dict[str, int]:
+        window = self._realms.get(realm, RealmWindow())
+        return {"admitted": window.admitted, "throttled": window.refused, "in_flight": window.in_flight,
+                "peak_in_flight": window.peak_in_flight}  # fmt: skip
 
     def reset(self, limits: Limits | None = None) -> None:
         if limits is not None:
