@@ -213,3 +213,46 @@ async def test_an_edit_after_posting_is_flagged_and_the_books_are_left_alone(
     assert "resync --order 1001 --delete" in str(letter.error.fix)
     (invoice,) = await _all(books, tenant, "Invoice")
     assert invoice["TotalAmt"] == Decimal("340.11")
+
+
+async def _delete(services: LocalServices, tenant: str, entity: str, record: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(base_url=services.sim_url, headers={"Authorization": f"Bearer {SIM_TOKEN}"}) as http:
+        answer = await http.post(
+            f"/v3/company/{tenant}/{entity.lower()}", params={"operation": "delete"},
+            json={"Id": record["Id"], "SyncToken": record["SyncToken"]},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+
+
+async def test_delete_and_resync_posts_the_order_afresh_and_a_date_range_resync_adds_nothing_twice(
+    services: LocalServices, books: QuickBooksClient, tenant: str, shopify_paid: dict[str, Any]
+) -> None:
+    second = _version(shopify_paid, id=5400000008002, order_number=8002, name="#8002")
+    assert await _post(services, tenant, shopify_paid) == [
+        (DocumentType.INVOICE, "create"),
+        (DocumentType.PAYMENT, "create"),
+    ]
+    await _post(services, tenant, second)
+    (payment,) = [p for p in await _all(books, tenant, "Payment") if p["PrivateNote"] == "shopify order 1001"]
+    await _delete(services, tenant, "Payment", payment)
+    (invoice,) = await books.query(tenant, "Invoice", equals("DocNumber", "1001"))  # its balance changed
+    await _delete(services, tenant, "Invoice", invoice)
+
+    bootstrap = services.stack.bootstrap_servers
+    await asyncio.to_thread(_cli, "resync", "--tenant", tenant, "--order", "1001", "--delete", "--bootstrap", bootstrap)
+
+    async def reposted() -> bool:
+        found = await books.query(tenant, "Invoice", equals("DocNumber", "1001"))
+        return len(found) == 1 and found[0]["Balance"] == 0
+
+    await _eventually(reposted, "order 1001 posted afresh")
+    (again,) = await books.query(tenant, "Invoice", equals("DocNumber", "1001"))
+    assert again["Id"] != invoice["Id"]
+
+    # Both orders by date: everything is in the books already, so nothing is posted twice.
+    day = shopify_paid["order"]["created_at"][:10]
+    await asyncio.to_thread(_cli, "resync", "--tenant", tenant, "--from", day, "--to", day, "--bootstrap", bootstrap)
+    await asyncio.sleep(5)
+    invoices = await _all(books, tenant, "Invoice")
+    assert sorted(i["DocNumber"] for i in invoices) == ["1001", "8002"]
+    assert len(await _all(books, tenant, "Payment")) == 2

@@ -184,3 +184,18 @@ def test_an_order_keeps_its_mode_so_a_paid_invoice_never_becomes_a_receipt_too(s
         TransactionMode.SALES_ORDERS
     )
     assert choose_mode(None, m3, {}, resync=False) is m3
+
+
+def test_after_delete_and_resync_a_document_names_the_key_it_replaces(shopify_paid: dict[str, Any]) -> None:
+    from ledgerflow.contracts import OrderNormalized
+    from ledgerflow.planner.state import OrderRecord, OrderRef
+
+    message = OrderNormalized.model_validate(
+        {"meta": {"tenant_id": "acme", "correlation_id": "00000000-0000-0000-0000-000000000001"},
+         "connection_id": "c", "order_version": 1, "content_hash": "h", "order": _order(shopify_paid)}
+    )  # fmt: skip
+    ref = OrderRef("acme", "c", "shopify", "1")
+    first, second = OrderRecord(ref, message, None, 0), OrderRecord(ref, message, None, 2)
+    assert first.superseded_key(f"{first.key_prefix}/invoice") is None
+    assert second.key_prefix == "acme/c/shopify/1/r2"
+    assert second.superseded_key("acme/c/shopify/1/r2/invoice") == "acme/c/shopify/1/r1/invoice"

@@ -94,6 +94,9 @@ class PlannedDocument(BaseModel):
     payment_reference: str | None = Field(default=None, description="Processor transaction id (N4).")
     payment_method: str | None = None
     sequence: int = Field(default=0, ge=0, description="Order among documents of one type on one order (refunds).")
+    supersedes: str | None = Field(
+        default=None, description="Delete-and-resync: the earlier document whose number this one takes over."
+    )
 
 
 class DocumentPlan(BaseModel):

@@ -75,6 +75,16 @@ async def number_document(
     )
     if existing is not None:
         return str(existing)
+    if doc.supersedes is not None:
+        taken_over = await conn.fetchval(
+            """UPDATE assigned_numbers SET document_key = $3
+               WHERE tenant_id = $1 AND document_key = $2 RETURNING doc_number""",
+            tenant,
+            doc.supersedes,
+            doc.key,
+        )
+        if taken_over is not None:
+            return str(taken_over)  # the order was deleted in the books and synced again: its numbers are its own
     prefix = policy.prefix_for(plan.channel.value)
     if policy.mode is NumberingMode.NEXT_NUMBER:
         number = await _next_number(conn, tenant, space, prefix, policy.start)

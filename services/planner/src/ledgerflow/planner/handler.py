@@ -136,13 +136,19 @@ async def _plan_order(
         if not resync:
             return outgoing  # L2: nothing more is posted for a version that contradicts the books
     sending = {d.key for d in step.new} | ({d.key for d in step.unchanged} if resync else set())
-    documents = [d for d in result.documents if d.key in sending]
+    documents = [_superseding(record, d) for d in result.documents if d.key in sending]
     if not documents:
         log.info("order.nothing_new", order=order.order_number, version=message.order_version)
         return outgoing
     await state.record_planned(ctx.conn, record.ref, step.new, message.order_version)
     plan_message = _plan_message(meta, record, mode, connection, documents, verify_posted=resync)
     return [*outgoing, Outgoing.of(Topic.PLANS, plan_message)]
+
+
+def _superseding(record: OrderRecord, doc: PlannedDocument) -> PlannedDocument:
+    """After a delete-and-resync a document takes over the number its earlier self held."""
+    earlier = record.superseded_key(doc.key)
+    return doc if earlier is None else doc.model_copy(update={"supersedes": earlier})
 
 
 async def _connection(ctx: StageContext, settings: PlannerSettings, record: OrderRecord) -> ConnectionSettings:

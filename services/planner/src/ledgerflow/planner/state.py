@@ -86,7 +86,17 @@ class OrderRecord:
     @property
     def key_prefix(self) -> str:
         """Document keys of the order; a delete-and-resync starts a new generation of keys."""
-        return self.ref.key_prefix + (f"/r{self.generation}" if self.generation else "")
+        return _generation_prefix(self.ref, self.generation)
+
+    def superseded_key(self, key: str) -> str | None:
+        """The key the same document had before the last delete-and-resync."""
+        if not self.generation or not key.startswith(self.key_prefix):
+            return None
+        return _generation_prefix(self.ref, self.generation - 1) + key[len(self.key_prefix) :]
+
+
+def _generation_prefix(ref: OrderRef, generation: int) -> str:
+    return ref.key_prefix + (f"/r{generation}" if generation else "")
 
 
 @dataclass(frozen=True)
