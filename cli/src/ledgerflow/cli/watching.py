@@ -57,7 +57,9 @@ def _record(
 ) -> None:
     if topic == Topic.EVENTS:
         event = LedgerEvent.model_validate_json(value)
-        if event.meta.correlation_id in wanted:
+        # The first event is the order version's; later ones with its correlation id are follow-ups
+        # (a sales order closed, a payment applied).
+        if event.meta.correlation_id in wanted and event.meta.correlation_id not in outcomes.events:
             outcomes.events[event.meta.correlation_id] = event
             outcomes.headers[event.meta.correlation_id] = {k: v.decode() for k, v in headers}
     else:
