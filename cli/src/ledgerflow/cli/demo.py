@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -11,14 +12,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledgerflow.cli.configuration import apply_file
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
 from ledgerflow.cli.publishing import OrderToPublish, publish_orders
-from ledgerflow.cli.samples import sample_orders
+from ledgerflow.cli.samples import sample_connections_path, sample_named, sample_orders
 from ledgerflow.cli.watching import Outcomes, wait_for_outcomes
 from ledgerflow.contracts import Channel, LedgerEvent, LedgerStatus, quantize
 from ledgerflow.devstack.stack import Stack
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
 from ledgerflow.ledger_writer.qbo.mapping import ENTITIES
+from ledgerflow.planner.connections import ConnectionSettings
+
+LATER_PAID = "acme-1002-bank-deposit-unpaid"
+PENDING = "Pending"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,9 @@ class DemoResult:
 
 
 def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180.0) -> DemoResult:
+    # Freshly created topics elect their leaders while the demo starts reading: the client's retries
+    # are expected, not worth a screen of warnings.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     stack = Stack(home, cache_dir)
     console.print("[bold]ledgerflow demo[/]: starting Kafka (KRaft) and PostgreSQL on loopback…")
     stack.reset()
@@ -40,11 +49,62 @@ def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180
         console.print(
             f"  QuickBooks Online simulator at {services.sim_url}; ingest, planner, numbering, ledger-writer up"
         )
-        return asyncio.run(_publish_and_watch(services, state.bootstrap_servers, console, timeout))
+        return asyncio.run(_run(services, state.bootstrap_servers, state.database_url, console, timeout))
     finally:
         console.print("Stopping services and the local stack…")
         services.stop()
         stack.down()
+
+
+async def _run(
+    services: LocalServices, bootstrap: str, database_url: str, console: Console, timeout: float
+) -> DemoResult:
+    applied = await apply_file(sample_connections_path(), database_url)
+    modes = ", ".join(f"{s.connection}: {_describe(s)}" for s, _ in applied)
+    console.print(f"Connection settings applied ({modes}; the others invoices_with_payments)")
+    result = await _publish_and_watch(services, bootstrap, console, timeout)
+    return await _later_paid(services, bootstrap, console, timeout, result)
+
+
+def _describe(settings: ConnectionSettings) -> str:
+    routing = settings.routing
+    if routing.paid or routing.unpaid:
+        return f"paid to {(routing.paid or settings.mode).value}, unpaid to {(routing.unpaid or settings.mode).value}"
+    return settings.mode.value
+
+
+async def _later_paid(
+    services: LocalServices, bootstrap: str, console: Console, timeout: float, result: DemoResult
+) -> DemoResult:
+    """The lifecycle: the order that was on terms is paid later; its payment goes to the open invoice."""
+    sample = sample_named(LATER_PAID)
+    assert sample is not None
+    payload = sample.payload()
+    payload["order"]["financial_status"] = "paid"
+    order = OrderToPublish(sample.tenant, sample.connection, Channel(sample.channel), payload)
+    (published,) = await publish_orders(bootstrap, [order])
+    cid = published.envelope.meta.correlation_id
+    outcomes = await wait_for_outcomes(bootstrap, {cid}, timeout=timeout)
+    event = outcomes.events.get(cid)
+    if event is None or event.status is not LedgerStatus.POSTED:
+        console.print(f"[red]The later 'paid' version of order {payload['order']['order_number']} was not posted[/]")
+        return DemoResult(result.orders, result.posted_documents, result.failed + 1)
+    docs = ", ".join(f"{d.type.value} {d.total} {d.currency}" for d in event.documents)
+    invoice = await _invoice_balance(services.sim_url, sample.tenant, event.order_number)
+    console.print(
+        f"Later, {sample.channel} order {event.order_number} ({sample.tenant}) is reported paid: only the {docs} "
+        f"is posted, applied to the open invoice, whose balance is now {invoice}"
+    )
+    return DemoResult(result.orders, result.posted_documents + len(event.documents), result.failed)
+
+
+async def _invoice_balance(sim_url: str, tenant: str, number: str) -> str:
+    client = QuickBooksClient(sim_url, SIM_TOKEN)
+    try:
+        (invoice,) = await client.query(tenant, "Invoice", equals("DocNumber", number))
+    finally:
+        await client.aclose()
+    return f"{quantize(Decimal(str(invoice['Balance'])), str(invoice['CurrencyRef']['value']))}"
 
 
 async def _publish_and_watch(services: LocalServices, bootstrap: str, console: Console, timeout: float) -> DemoResult:
@@ -62,6 +122,11 @@ async def _publish_and_watch(services: LocalServices, bootstrap: str, console: C
         )
     order_of = {p.envelope.meta.correlation_id: p for p in published}
     balances = await _balances(services.sim_url, outcomes)
+    for _ in range(20):  # an estimate is closed right after its invoice is posted: show it closed
+        if PENDING not in balances.values():
+            break
+        await asyncio.sleep(0.5)
+        balances = await _balances(services.sim_url, outcomes)
     table = Table(title="What was posted to QuickBooks Online (simulator)")
     for column in ("Tenant", "Channel", "Order", "Documents", "Total", "Balance", "Status"):
         table.add_column(
@@ -112,7 +177,12 @@ async def _balances(sim_url: str, outcomes: Outcomes) -> dict[tuple[str, str], s
                     continue
                 record = await client.read(event.meta.tenant_id, ENTITIES[doc.type], doc.external_id)
                 value = record.get("Balance", record.get("UnappliedAmt"))
-                shown = "" if value is None else str(quantize(Decimal(str(value)), doc.currency))
+                # An estimate has no balance: its status says whether its invoice closed it.
+                shown = (
+                    str(record.get("TxnStatus", ""))
+                    if value is None
+                    else str(quantize(Decimal(str(value)), doc.currency))
+                )
                 balances[(event.meta.tenant_id, doc.external_id)] = shown
     finally:
         await client.aclose()

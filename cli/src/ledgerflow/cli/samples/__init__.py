@@ -38,3 +38,8 @@ def sample_items_path() -> Path:
 def sample_named(name: str) -> SampleOrder | None:
     """A sample by its file stem, e.g. ``acme-1001-paid-tax-shipping-discount``."""
     return next((s for s in sample_orders() if s.path.stem == name), None)
+
+
+def sample_connections_path() -> Path:
+    """Connection settings for the sample tenants: several modes side by side in the demo."""
+    return Path(str(resources.files(__name__))) / "connections.yaml"
