@@ -62,8 +62,10 @@ async def _run(
     applied = await apply_file(sample_connections_path(), database_url)
     modes = ", ".join(f"{s.connection}: {_describe(s)}" for s, _ in applied)
     console.print(f"Connection settings applied ({modes}; the others invoices_with_payments)")
-    result = await _publish_and_watch(services, bootstrap, console, timeout)
-    return await _later_paid(services, bootstrap, console, timeout, result)
+    result = await _later_paid(services, bootstrap, console, timeout,
+                               await _publish_and_watch(services, bootstrap, console, timeout))  # fmt: skip
+    console.print(f"{result.orders} orders, {result.posted_documents} documents posted, {result.failed} failed")
+    return result
 
 
 def _describe(settings: ConnectionSettings) -> str:
@@ -159,7 +161,6 @@ async def _publish_and_watch(services: LocalServices, bootstrap: str, console: C
             table.add_row(env.meta.tenant_id, env.channel.value, order_no, "-", "-", "-", "no outcome (timed out)")
     console.print(table)
     result = DemoResult(orders=len(published), posted_documents=posted, failed=failed)
-    console.print(f"{result.orders} orders, {result.posted_documents} documents posted, {result.failed} failed")
     if failed:
         for name in ("ingest", "planner", "numbering", "ledger-writer"):
             console.print(f"[dim]{name} log:[/]\n{services.log_tail(name)}")
