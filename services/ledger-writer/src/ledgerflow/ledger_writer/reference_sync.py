@@ -23,8 +23,22 @@ log = structlog.get_logger(__name__)
 def make_reference_handler(settings: WriterSettings, client: QuickBooksClient) -> Handler[ReferenceSyncRequest]:
     async def handle_sync_request(ctx: StageContext, request: ReferenceSyncRequest) -> Sequence[Outgoing]:
         realm = settings.realm_for(request.meta.tenant_id)
-        vendors = {str(v["Id"]): str(v["DisplayName"]) for v in await client.query_all(realm, "Vendor")}
-        items = [_item(record, vendors) for record in await client.query_all(realm, "Item")]
+        vendor_records = await client.query_all(realm, "Vendor")
+        item_records = await client.query_all(realm, "Item")
+        vendors = {str(v["Id"]): str(v["DisplayName"]) for v in vendor_records}
+        items = [_item(record, vendors) for record in item_records]
+        await _remember_ids(
+            ctx,
+            request.meta.tenant_id,
+            "Vendor",
+            [(str(v["DisplayName"]), str(v["Id"])) for v in vendor_records if v.get("Active", True)],
+        )
+        await _remember_ids(
+            ctx,
+            request.meta.tenant_id,
+            "Item",
+            [(str(i["Name"]), str(i["Id"])) for i in item_records if i.get("Active", True)],
+        )
         synced_at = datetime.now(UTC)
         log.info("reference.read", tenant=request.meta.tenant_id, items=len(items), vendors=len(vendors))
         chunks = [items[i : i + ITEMS_PER_MESSAGE] for i in range(0, len(items), ITEMS_PER_MESSAGE)] or [[]]
@@ -43,6 +57,15 @@ def make_reference_handler(settings: WriterSettings, client: QuickBooksClient) -
         ]
 
     return handle_sync_request
+
+
+async def _remember_ids(ctx: StageContext, tenant: str, kind: str, names: list[tuple[str, str]]) -> None:
+    """The writer's own copy: posting finds these names without asking the books again."""
+    await ctx.conn.executemany(
+        """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
+        [(tenant, kind, name, external_id) for name, external_id in names],
+    )
 
 
 def _item(record: dict[str, Any], vendors: dict[str, str]) -> ReferenceItem:
