@@ -8,6 +8,7 @@ INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml 
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest clean
+.PHONY: bench-rules
 
 install: $(STAMP)
 
@@ -50,6 +51,9 @@ bench-numbering: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest_bench.py
+
+bench-rules: install
+	$(BIN)/python bench/rules_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

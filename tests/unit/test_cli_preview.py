@@ -34,9 +34,10 @@ def test_json_preview_shape(samples: dict[str, SampleOrder]) -> None:
     ]
     assert body["documents"][0]["lines"][0] == {
         "kind": "item", "item": "TENT-2P", "description": "Two-person tent",
-        "quantity": "1", "unit_price": "249.00", "amount": "249.00",
+        "quantity": "1", "unit_price": "249.00", "amount": "249.00", "class": None, "tax_code": None,
     }  # fmt: skip
     assert body["errors"] == []
+    assert body["rules"] == {"fired": [], "not_imported": None, "before": None}
 
 
 def test_mode_and_connection_prefix(samples: dict[str, SampleOrder], tmp_path: Path) -> None:

@@ -1,27 +1,38 @@
-"""``ledgerflow config apply``: connection settings into the planner's own tables, through its own functions."""
+"""``ledgerflow config apply``: connection settings and rules into the planner's own tables, through its own
+functions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledgerflow.planner import connections
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.handler import DDL
+from ledgerflow.planner.rules import RuleSet
+from ledgerflow.planner.rules import store as rule_store
 from ledgerflow.runtime.database import create_pool, migrate
 from ledgerflow.runtime.settings import DatabaseSettings
 
 SCHEMA = "planner"
 
 
-async def apply_file(path: Path, database_url: str) -> list[tuple[ConnectionSettings, int]]:
-    settings = connections.load_file(path)  # refuses the whole file before anything is stored
+@dataclass(frozen=True)
+class Applied:
+    """Each connection and each tenant's rule set with the version it now has."""
+
+    connections: list[tuple[ConnectionSettings, int]]
+    rule_sets: list[tuple[RuleSet, int]]
+
+
+async def apply_file(path: Path, database_url: str) -> Applied:
+    loaded = connections.load_settings(path)  # refuses the whole file before anything is stored
     pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=2), SCHEMA)
     try:
         await migrate(pool, SCHEMA, DDL)
-        applied = []
         async with pool.acquire() as conn, conn.transaction():
-            for entry in settings:
-                applied.append((entry, await connections.apply(conn, entry)))
-        return applied
+            applied = [(entry, await connections.apply(conn, entry)) for entry in loaded.connections]
+            rule_sets = [(rule_set, await rule_store.apply(conn, rule_set)) for rule_set in loaded.rule_sets]
+        return Applied(applied, rule_sets)
     finally:
         await pool.close()

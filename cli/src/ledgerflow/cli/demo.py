@@ -60,8 +60,10 @@ async def _run(
     services: LocalServices, bootstrap: str, database_url: str, console: Console, timeout: float
 ) -> DemoResult:
     applied = await apply_file(sample_connections_path(), database_url)
-    modes = ", ".join(f"{s.connection}: {_describe(s)}" for s, _ in applied)
+    modes = ", ".join(f"{s.connection}: {_describe(s)}" for s, _ in applied.connections)
     console.print(f"Connection settings applied ({modes}; the others invoices_with_payments)")
+    for rule_set, _ in applied.rule_sets:
+        console.print(f"Rules for {rule_set.tenant}: " + ", ".join(rule.name for rule in rule_set.rules))
     result = await _later_paid(services, bootstrap, console, timeout,
                                await _publish_and_watch(services, bootstrap, console, timeout))  # fmt: skip
     console.print(f"{result.orders} orders, {result.posted_documents} documents posted, {result.failed} failed")

@@ -157,10 +157,14 @@ def preview(
     items: Annotated[
         Path | None, typer.Option(help="Items with preferred vendor and purchase cost (YAML list), for M6.")
     ] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="Rules to run first: a `config apply` file or a YAML list of rules.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Whose rules, when the --rules file has several tenants.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Dry run: what documents an order would become (normalize, plan, number; nothing is posted)."""
-    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_items, load_payload
+    """Dry run: what documents an order would become (rules, normalize, plan, number; nothing is posted)."""
+    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_items, load_payload, load_rules
     from ledgerflow.cli.preview import preview as run_preview
     from ledgerflow.cli.samples import sample_items_path, sample_named, sample_orders
 
@@ -176,6 +180,8 @@ def preview(
         else:
             raise PreviewInputError("give an order file and its --channel, or --sample NAME")
         settings = load_connection(connection)
+        if rules is not None:
+            settings = settings.model_copy(update={"rules": [*settings.rules, *load_rules(rules, tenant)]})
         catalog = load_items(items) if items is not None else None
         modes = list(TransactionMode) if all_modes else [mode or settings.mode]
         results = [run_preview(channel, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
@@ -200,22 +206,44 @@ def _print_preview(body: dict[str, object], *, canonical: bool = True, mode_head
     if mode_heading:
         console.rule(f"mode: {body['mode']}")
     if canonical:
+        _print_rules(body)
         _print_canonical(body)
     _print_documents(body)
 
 
-def _print_canonical(body: dict[str, object]) -> None:
+def _print_rules(body: dict[str, object]) -> None:
+    """The rules that fired and what each changed; the order before them, when they changed it."""
     from rich.table import Table
 
-    order = body["order"]
-    assert isinstance(order, dict)
-    console.print(
-        f"[bold]{order['channel']} order {order['number']}[/] {order['total']} {order['currency']} "
-        f"({order['payment_state']}, {order['customer'] or 'guest'})"
-    )
+    ruled = body["rules"]
+    assert isinstance(ruled, dict)
+    if not ruled["fired"]:
+        return
+    table = Table(title="Rules that fired (top to bottom)")
+    for column in ("#", "rule", "changes (before -> after)"):
+        table.add_column(column)
+    for rule in ruled["fired"]:
+        table.add_row(str(rule["position"]), rule["rule"], "\n".join(rule["changes"]) or "no change")
+    console.print(table)
+    if ruled["not_imported"]:
+        console.print(f"[bold]not imported[/]: {ruled['not_imported']}", highlight=False)
+    if ruled["before"] is not None:
+        _print_canonical({**body, "canonical": ruled["before"]}, title="Canonical order before the rules")
+        console.print("[bold]After the rules:[/]")
+
+
+def _print_canonical(body: dict[str, object], title: str = "Canonical order") -> None:
+    from rich.table import Table
+
     canonical = body["canonical"]
     assert isinstance(canonical, dict)
-    lines = Table(title="Canonical order")
+    customer = canonical["customer"] or {}
+    name = " ".join(customer.get(p) or "" for p in ("first_name", "last_name")).strip() or customer.get("company")
+    console.print(
+        f"[bold]{canonical['channel']} order {canonical['order_number']}[/] {canonical['channel_total']} "
+        f"{canonical['currency']} ({canonical['payment_state']}, {name or customer.get('email') or 'guest'})"
+    )
+    lines = Table(title=title)
     for column in ("line", "sku", "title", "quantity", "unit_price", "discount", "tax"):
         lines.add_column(column)
     for line in canonical["lines"]:
@@ -235,20 +263,29 @@ def _print_documents(body: dict[str, object]) -> None:
     from rich.table import Table
 
     for doc in body["documents"]:  # type: ignore[attr-defined]
+        # Set by rules: shown only when set, so that an order without rules reads as before.
+        settings = ", ".join(f"{label} {doc[key]}" for key, label in (("class", "class"), ("location", "location"),
+                             ("deposit_account", "deposit to"), ("receivable_account", "receivable"))
+                             if doc.get(key))  # fmt: skip
+        settings = f" ({settings})" if settings else ""
         if not doc["lines"]:
             applied = ", ".join(doc["applies_to"]) or "nothing (unapplied credit)"
-            console.print(f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}", highlight=False)
+            console.print(
+                f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}{settings}", highlight=False
+            )
             continue
         vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
         linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
         table = Table(
             title=f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}"
+            f"{settings}"
         )
-        for column in ("kind", "item", "description", "quantity", "unit_price", "amount"):
+        columns = ["kind", "item", "description", "quantity", "unit_price", "amount"]
+        columns += [c for c in ("class", "tax_code") if any(line.get(c) for line in doc["lines"])]
+        for column in columns:
             table.add_column(column)
         for line in doc["lines"]:
-            table.add_row(*(str(line[c] or "") for c in ("kind", "item", "description", "quantity", "unit_price",
-                                                          "amount")))  # fmt: skip
+            table.add_row(*(str(line[c] or "") for c in columns))
         console.print(table)
     for error in body["errors"]:  # type: ignore[attr-defined]
         err_console.print(f"[red]{error['code']}[/]: {error['message']}")
@@ -376,11 +413,14 @@ def _database_url(database_url: str | None, home: Path | None) -> str:
 
 @config_app.command("apply")
 def config_apply(
-    file: Annotated[Path, typer.Argument(help="YAML: one connection, a list, or {connections: [...]}.")],
+    file: Annotated[
+        Path, typer.Argument(help="YAML: one connection, a list, or {connections: [...], rules: {tenant: [...]}}.")
+    ],
     database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: the running stack's).")] = None,
     home: HomeOption = None,
 ) -> None:
-    """Validate connection settings (every problem is listed) and store a new version of each changed one."""
+    """Validate connection settings and rules (every problem is listed) and store a new version of each changed
+    connection and of each tenant's rule set."""
     from ledgerflow.cli.configuration import apply_file
     from ledgerflow.planner.connections import ConfigError
 
@@ -389,9 +429,11 @@ def config_apply(
     except ConfigError as exc:
         err_console.print(f"error: settings in {file} are not valid:\n{exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    for settings, version in applied:
+    for settings, version in applied.connections:
         console.print(f"{settings.tenant}/{settings.connection}: version {version} ({settings.mode.value})",
                       highlight=False)  # fmt: skip
+    for rule_set, version in applied.rule_sets:
+        console.print(f"{rule_set.tenant} rules: version {version} ({len(rule_set.rules)} rules)", highlight=False)
 
 
 @app.command()

@@ -23,8 +23,10 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.ingest.normalizers import normalize
 from ledgerflow.numbering.rules import order_document_number, order_number_with_sequence
+from ledgerflow.planner.connections import ConfigError, load_settings
 from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan
+from ledgerflow.planner.rules import Outcome, Rule, RuleSet, compile_rules, evaluate, load_rule_set, rule_set_problems
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlanOptions, RefundMode
 from ledgerflow.runtime.errors import StageError
 
@@ -45,6 +47,7 @@ class PreviewConnection(BaseModel):
     refund_account: str = "Undeposited Funds"
     rounding_cap: Decimal = Decimal(0)
     creates_purchase_orders: bool = False
+    rules: list[Rule] = []
 
     def options(self) -> PlanOptions:
         return PlanOptions(
@@ -67,6 +70,7 @@ class Preview:
     mode: TransactionMode
     documents: list[dict[str, Any]]
     errors: list[dict[str, str]]
+    rules: Outcome | None = None
 
     def as_dict(self) -> dict[str, Any]:
         order = self.order
@@ -88,7 +92,21 @@ class Preview:
             "documents": self.documents,
             "errors": self.errors,
             "canonical": order.model_dump(mode="json"),
+            "rules": _rules(self.rules),
         }
+
+
+def _rules(outcome: Outcome | None) -> dict[str, Any]:
+    """The dry run of the rules: which fired, what each changed, and the order before them (``canonical`` is
+    the order after them)."""
+    if outcome is None:
+        return {"fired": [], "not_imported": None, "before": None}
+    fired = [
+        {"rule": rule.name, "position": rule.index, "changes": [str(change) for change in rule.changes]}
+        for rule in outcome.fired
+    ]
+    before = outcome.before.model_dump(mode="json") if outcome.order is not outcome.before else None
+    return {"fired": fired, "not_imported": outcome.effects.skip, "before": before}
 
 
 def load_connection(path: Path | None) -> PreviewConnection:
@@ -96,12 +114,38 @@ def load_connection(path: Path | None) -> PreviewConnection:
         return PreviewConnection()
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-        return PreviewConnection.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
+        connection = PreviewConnection.model_validate(raw)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        if isinstance(exc, ValidationError):
+            found = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise PreviewInputError(f"connection file {path} is not valid: {found}") from None
         raise PreviewInputError(f"cannot read connection file {path}: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise PreviewInputError(f"connection file {path} is not valid: {problems}") from None
+    problems = rule_set_problems(RuleSet(tenant=PREVIEW_TENANT, rules=connection.rules))
+    if problems:
+        raise PreviewInputError(f"connection file {path}: the rules are not valid: {'; '.join(problems)}")
+    return connection
+
+
+def load_rules(path: Path, tenant: str | None = None) -> list[Rule]:
+    """Rules from a settings file (``config apply``'s, with ``rules: {tenant: [...]}``) or a plain list of rules."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise PreviewInputError(f"cannot read rules file {path}: {exc}") from None
+    if isinstance(raw, list):
+        rule_set, problems = load_rule_set(tenant or PREVIEW_TENANT, raw, prefix="rules file ")
+        if rule_set is None:
+            raise PreviewInputError(f"rules file {path} is not valid: {'; '.join(problems)}")
+        return rule_set.rules
+    try:
+        rule_sets = load_settings(path).rule_sets
+    except ConfigError as exc:
+        raise PreviewInputError(f"rules file {path} is not valid: {'; '.join(str(exc).splitlines())}") from None
+    chosen = [r for r in rule_sets if tenant is None or r.tenant == tenant]
+    if len(chosen) != 1:
+        tenants = ", ".join(r.tenant for r in rule_sets) or "none"
+        raise PreviewInputError(f"rules file {path}: name one tenant with --tenant (the file has rules for: {tenants})")
+    return chosen[0].rules
 
 
 def load_payload(path: Path) -> dict[str, Any]:
@@ -142,14 +186,19 @@ def preview(
     order = normalize(channel, payload)
     prefix = document_key_prefix(PREVIEW_TENANT, connection.connection_id, channel.value, order.channel_order_id)
     mode = connection.mode
+    ruled = evaluate(compile_rules(RuleSet(tenant=PREVIEW_TENANT, rules=connection.rules), 1), order,
+                     connection.connection_id)  # fmt: skip
+    if ruled.skipped:
+        return Preview(ruled.order, mode, [], [], ruled)
+    order, connection = ruled.order, connection.model_copy(update=ruled.effects.settings_update(connection))
     try:
-        result = plan(order, mode, key_prefix=prefix, options=connection.options(), catalog=catalog)
+        result = ruled.on_plan(plan(order, mode, key_prefix=prefix, options=connection.options(), catalog=catalog))
         numbers = [_number(order, doc, connection.numbering) for doc in result.documents]
     except StageError as err:
-        return Preview(order, mode, [], [{"code": err.detail.code, "message": err.detail.message}])
+        return Preview(order, mode, [], [{"code": err.detail.code, "message": err.detail.message}], ruled)
     documents = [_document(doc, number) for doc, number in zip(result.documents, numbers, strict=True)]
     problems = [{"code": p.code, "message": p.message} for p in result.problems]
-    return Preview(order, mode, documents, problems)
+    return Preview(order, mode, documents, problems, ruled)
 
 
 def _number(order: CanonicalOrder, doc: PlannedDocument, policy: NumberingPolicy) -> str | None:
@@ -173,6 +222,10 @@ def _document(doc: PlannedDocument, number: str | None) -> dict[str, Any]:
         "total": str(doc.total),
         "memo": doc.memo,
         "applies_to": [key.rsplit("/", 1)[-1] for key in doc.applies_to],
+        "class": doc.class_name,
+        "location": doc.location,
+        "deposit_account": doc.deposit_account,
+        "receivable_account": doc.receivable_account,
         "lines": [
             {
                 "kind": line.kind.value,
@@ -181,9 +234,12 @@ def _document(doc: PlannedDocument, number: str | None) -> dict[str, Any]:
                 "quantity": _plain(line.quantity),
                 "unit_price": str(line.unit_price),
                 "amount": str(line.amount),
+                "class": line.class_name,
+                "tax_code": line.tax_code,
             }
             for line in doc.lines
         ],
+        "rules": [{"rule": applied.rule, "changes": list(applied.changes)} for applied in doc.applied_rules],
     }
 
 

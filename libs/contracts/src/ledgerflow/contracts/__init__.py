@@ -25,6 +25,7 @@ from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOr
 from ledgerflow.contracts.money import Money, currency_exponent, quantize
 from ledgerflow.contracts.numbering import CollisionPolicy, NumberingMode, NumberingPolicy, NumberRejected
 from ledgerflow.contracts.plans import (
+    AppliedRule,
     DocumentAction,
     DocumentPlan,
     DocumentType,
@@ -40,6 +41,7 @@ from ledgerflow.contracts.topics import Topic, dead_letter_topic, message_key
 __all__ = [
     "MESSAGE_MODELS",
     "Address",
+    "AppliedRule",
     "CanonicalOrder",
     "Channel",
     "CollisionPolicy",

@@ -174,6 +174,8 @@ class CanonicalOrder(BaseModel):
     )
     presentment_total: Decimal | None = None
     note: str | None = None
+    tags: tuple[str, ...] = Field(default=(), description="The channel's own labels on the order (Shopify tags).")
+    discount_codes: tuple[str, ...] = Field(default=(), description="Coupon codes the buyer entered.")
 
     @property
     def total_tax(self) -> Decimal:

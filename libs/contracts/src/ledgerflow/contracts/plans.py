@@ -57,6 +57,16 @@ class LineKind(StrEnum):
     ROUNDING = "rounding"
 
 
+class AppliedRule(BaseModel):
+    """Audit trail: a rule that shaped a document, and what it changed (before -> after)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str = Field(description="The rule's name.")
+    rule_set_version: int = Field(ge=1, description="The tenant's rule set version the rule belongs to.")
+    changes: tuple[str, ...] = ()
+
+
 class PlannedLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +78,9 @@ class PlannedLine(BaseModel):
     unit_price: Decimal
     amount: Decimal = Field(description="quantity x unit_price, in the document's currency.")
     taxable: bool = False
+    line_id: str | None = Field(default=None, description="The channel's line this line comes from (item lines).")
+    class_name: str | None = Field(default=None, description="The line's class in the books (rules).")
+    tax_code: str | None = Field(default=None, description="The line's tax code in the books (T1, rules).")
 
 
 class PlannedDocument(BaseModel):
@@ -84,7 +97,16 @@ class PlannedDocument(BaseModel):
     customer_name: str | None = None
     customer_email: str | None = None
     vendor_name: str | None = Field(default=None, description="Purchase orders: the items' preferred vendor.")
-    deposit_account: str | None = Field(default=None, description="Refund receipts: the account refunded from.")
+    deposit_account: str | None = Field(
+        default=None,
+        description="Refund receipts: the account refunded from; sales receipts and payments: the account "
+        "deposited to (the books' default when None).",
+    )
+    receivable_account: str | None = Field(default=None, description="Invoices: the receivable account (rules).")
+    class_name: str | None = Field(default=None, description="The document's class in the books (rules).")
+    location: str | None = Field(
+        default=None, description="The document's location (a department on QuickBooks Online) (rules)."
+    )
     lines: tuple[PlannedLine, ...] = ()
     total: Decimal
     memo: str = Field(description="Carries the channel order number (N2): how later documents find this one.")
@@ -96,6 +118,9 @@ class PlannedDocument(BaseModel):
     sequence: int = Field(default=0, ge=0, description="Order among documents of one type on one order (refunds).")
     supersedes: str | None = Field(
         default=None, description="Delete-and-resync: the earlier document whose number this one takes over."
+    )
+    applied_rules: tuple[AppliedRule, ...] = Field(
+        default=(), description="The rules that changed this document, and how (audit trail)."
     )
 
 

@@ -190,14 +190,15 @@ class DocumentWriter:
             intent = await self._posted_intent(key, posted)
             if intent is not None:
                 linked.append((str(intent.external_id), intent.entity))
+        refs = await self._refs.named(mapping.ref_names(doc))
         if doc.type is DocumentType.PAYMENT:
-            return mapping.payment(numbered, customer_id, linked)
+            return mapping.payment(numbered, customer_id, linked, refs)
         if doc.type is DocumentType.PURCHASE_ORDER:
             vendor = await self._refs.vendor(str(doc.vendor_name))
             payable = await self._refs.payable_account()
             return mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
         estimates = [link for link in linked if link[1] == "Estimate"]
-        body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates)
+        body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates, refs)
         if doc.type is DocumentType.REFUND_RECEIPT:
             account = await self._refs.account(doc.deposit_account or "Undeposited Funds")
             body["DepositToAccountRef"] = {"value": account}

@@ -29,6 +29,7 @@ DDL = (
 )
 
 WEB_STORE_CUSTOMER = "Web Store"
+_NAMED = {"Class": "class", "Department": "location", "Account": "account", "TaxCode": "tax code"}
 DUPLICATE_NAME = "6240"
 PAYABLE = "Accounts Payable"
 
@@ -123,6 +124,18 @@ class References:
     async def account(self, name: str) -> str:
         return await self._find_or_create("Account", "Name", name, {"Name": name}, create=False)
 
+    async def named(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Ids of the classes, locations (departments), accounts and tax codes a rule named; never created."""
+        ids = {}
+        for entity, name in wanted:
+            found = await self._cached_or_queried(entity, entity, "Name", name)
+            if found is None:
+                what = _NAMED[entity]
+                fix = f"Create the {what} in QuickBooks (or change the rule that names it), then replay the order."
+                raise _missing(what, f"no {what} named {name!r}", fix)
+            ids[(entity, name)] = found
+        return ids
+
     async def payable_account(self) -> str:
         found = await self._cached_or_queried("AccountType", "Account", "AccountType", PAYABLE)
         if found is None:
@@ -193,7 +206,7 @@ class References:
         )
 
 
-def _missing(what: str, found: str) -> ReferenceMissing:
+def _missing(what: str, found: str, fix: str | None = None) -> ReferenceMissing:
     fixes = {
         "customer": "Create the customer in QuickBooks, or let this connection create missing customers "
         "(matching.missing_customer: create), then replay the order.",
@@ -202,8 +215,8 @@ def _missing(what: str, found: str) -> ReferenceMissing:
     }
     return ReferenceMissing(
         ErrorDetail(
-            code=f"{what}.unknown",
+            code=f"{what.replace(' ', '_')}.unknown",
             message=f"QuickBooks has {found}",
-            fix=fixes.get(what, f"Create the {what} in QuickBooks, then replay the order."),
+            fix=fix or fixes.get(what, f"Create the {what} in QuickBooks, then replay the order."),
         )
     )

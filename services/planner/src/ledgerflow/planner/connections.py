@@ -6,6 +6,7 @@ and stores a new version of each one that changed. Secrets never belong here: un
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ledgerflow.contracts import CanonicalOrder, Channel, MatchingPolicy, NumberingPolicy, PaymentState, TransactionMode
 from ledgerflow.contracts.envelope import TenantId
+from ledgerflow.planner.rules import RuleSet, load_rule_sets
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlannerSettings, PlanOptions, RefundMode
 from ledgerflow.runtime.database import DbConnection
 
@@ -138,14 +140,30 @@ class ConfigError(ValueError):
     """Every problem of a settings file, one per line."""
 
 
+@dataclass(frozen=True)
+class SettingsFile:
+    """A settings file: connections, and the rules of the tenants it names (R4, docs/rules.md)."""
+
+    connections: list[ConnectionSettings]
+    rule_sets: list[RuleSet]
+
+
 def load_file(path: Path) -> list[ConnectionSettings]:
+    return load_settings(path).connections
+
+
+def load_settings(path: Path) -> SettingsFile:
     try:
         raw: Any = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    entries = raw.get("connections") if isinstance(raw, dict) and "connections" in raw else raw
-    entries = entries if isinstance(entries, list) else [entries]
-    settings, problems = [], []
+    problems, rules = [], None
+    if isinstance(raw, dict) and ("connections" in raw or "rules" in raw):
+        problems += [f"{key}: unknown key (a settings file has connections and rules)" for key in raw
+                     if key not in ("connections", "rules")]  # fmt: skip
+        rules, raw = raw.get("rules"), raw.get("connections") or []
+    entries = raw if isinstance(raw, list) else [raw]
+    settings = []
     for index, entry in enumerate(entries):
         try:
             settings.append(ConnectionSettings.model_validate(entry))
@@ -153,9 +171,11 @@ def load_file(path: Path) -> list[ConnectionSettings]:
             for error in exc.errors():
                 where = ".".join(str(p) for p in error["loc"]) or "connection"
                 problems.append(f"connections[{index}].{where}: {error['msg']}")
+    rule_sets, rule_problems = load_rule_sets(rules) if rules is not None else ([], [])
+    problems += rule_problems
     if problems:
         raise ConfigError("\n".join(problems))
-    return settings
+    return SettingsFile(settings, rule_sets)
 
 
 async def apply(conn: DbConnection, settings: ConnectionSettings) -> int:

@@ -18,7 +18,7 @@ from ledgerflow.contracts import (
     Topic,
     TransactionMode,
 )
-from ledgerflow.planner import connections, reference, state
+from ledgerflow.planner import connections, reference, rules, state
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.errors import PlanningError
 from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completion, progress
@@ -34,7 +34,7 @@ COMPLETION_STAGE = "planner-completion"
 RESYNC_STAGE = "planner-resync"
 log = structlog.get_logger(__name__)
 
-DDL = (*connections.DDL, *state.DDL, *reference.DDL)
+DDL = (*connections.DDL, *state.DDL, *reference.DDL, *rules.DDL)
 
 
 def document_key_prefix(tenant_id: str, connection_id: str, channel: str, channel_order_id: str) -> str:
@@ -110,13 +110,18 @@ async def _plan_order(
     ctx: StageContext, settings: PlannerSettings, record: OrderRecord, meta: MessageMeta, *, resync: bool
 ) -> list[Outgoing]:
     message = record.latest
-    order = message.order
+    known = await state.known_documents(ctx.conn, record.ref)
+    ruled = await rules.run_rules(ctx.conn, record.ref, message, known)  # R4: after normalizing, before planning
+    if ruled.skipped:
+        log.info("order.not_imported", order=message.order.order_number, why=ruled.effects.skip)
+        return []
+    order = ruled.order
     connection = await _connection(ctx, settings, record)
+    connection = connection.model_copy(update=ruled.effects.settings_update(connection))
     payment_state = connection.payment_state(order)
     if not connection.syncs(payment_state):
         log.info("order.not_synced", order=order.order_number, payment_state=payment_state.value)
         return []  # R1: this connection does not sync orders in this state
-    known = await state.known_documents(ctx.conn, record.ref)
     mode = choose_mode(record.mode, connection.mode_for(payment_state), known, resync=resync)
     if mode is not record.mode:
         await state.set_mode(ctx.conn, record.ref, mode)
@@ -126,6 +131,7 @@ async def _plan_order(
     catalog = await reference.catalog(ctx.conn, meta.tenant_id) if needs_catalog else None
     try:
         result = plan(order, mode, key_prefix=record.key_prefix, options=connection.options(), catalog=catalog)
+        result = ruled.on_plan(result)
     except PlanningError as refused:
         return [dead_letter(STAGE, meta, ctx.source, refused.detail, message.model_dump_json())]
     step = progress(result.documents, known)

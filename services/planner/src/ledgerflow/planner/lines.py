@@ -19,6 +19,7 @@ def document_lines(order: CanonicalOrder, items: ItemNames) -> tuple[PlannedLine
             unit_price=line.unit_price,
             amount=quantize(line.gross, order.currency),
             taxable=line.taxable,
+            line_id=line.line_id,
         )
         for line in order.lines
     ]

@@ -84,8 +84,9 @@ class Company:
     def __post_init__(self) -> None:
         # US companies use the pseudo tax codes TAX and NON on lines.
         for code, taxable in (("TAX", True), ("NON", False)):
-            self.table("TaxCode")[code] = {"Id": code, "Name": code, "Taxable": taxable, "Active": True,
-                                            "SyncToken": "0", "domain": "QBO"}  # fmt: skip
+            record = {"Id": code, "Name": code, "Taxable": taxable, "Active": True, "SyncToken": "0", "domain": "QBO"}
+            self.table("TaxCode")[code] = record
+            self.reindex("TaxCode", record, None)  # found by name, as QuickBooks finds them
         for name, account_type in DEFAULT_ACCOUNTS:
             self.store("Account", {"Name": name, "FullyQualifiedName": name, "AccountType": account_type,
                                    "Active": True})  # fmt: skip
@@ -123,7 +124,8 @@ class Company:
     def find(self, entity: str, name: str, value: str) -> list[dict[str, Any]]:
         """Records whose ``name`` equals ``value``, through the index (``name`` in INDEXED_FIELDS)."""
         table = self.table(entity)
-        return [table[i] for i in sorted(self._index[(entity, name)].get(value, ()), key=int) if i in table]
+        ids = sorted(self._index[(entity, name)].get(value, ()), key=lambda i: (len(i), i))  # numeric ids in order
+        return [table[i] for i in ids if i in table]
 
     @staticmethod
     def touch(record: dict[str, Any]) -> None:

@@ -32,6 +32,8 @@ RESOURCES: dict[str, str] = {
     "item": "Item",
     "account": "Account",
     "taxcode": "TaxCode",
+    "class": "Class",
+    "department": "Department",
     "invoice": "Invoice",
     "salesreceipt": "SalesReceipt",
     "estimate": "Estimate",
@@ -41,6 +43,7 @@ RESOURCES: dict[str, str] = {
     "purchaseorder": "PurchaseOrder",
 }
 NAME_LISTS = ("Customer", "Vendor")
+CLASSIFICATIONS = ("Class", "Department")  # Department is what the QuickBooks Online UI calls a location
 SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
 TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
 TXN_TYPE_LABELS = {
@@ -157,6 +160,8 @@ class Books:
             return self._item(body, existing)
         if entity == "Account":
             return self._account(body, existing)
+        if entity in CLASSIFICATIONS:
+            return self._classification(entity, body, existing)
         if entity in SALES_FORMS:
             return self._sales_form(entity, body, existing, allow_duplicate)
         if entity == "Payment":
@@ -221,6 +226,19 @@ class Books:
         self._unique_name(("Account",), "Name", body["Name"], existing)
         return {**body, "FullyQualifiedName": body["Name"], "Active": body.get("Active", True)}
 
+    def _classification(self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        if not body.get("Name"):
+            raise required_missing("Name")
+        self._unique_name((entity,), "Name", body["Name"], existing)
+        return {**body, "FullyQualifiedName": body["Name"], "Active": body.get("Active", True)}
+
+    def _classified(self, body: dict[str, Any]) -> None:
+        """A transaction's class, location, receivable and deposit accounts must exist when given."""
+        self._ref(body, "ClassRef", "Class", required=False)
+        self._ref(body, "DepartmentRef", "Department", required=False)
+        self._ref(body, "ARAccountRef", "Account", required=False)
+        self._ref(body, "DepositToAccountRef", "Account", required=False)
+
     def _sales_form(
         self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None, allow_duplicate: bool
     ) -> dict[str, Any]:
@@ -228,6 +246,7 @@ class Books:
         customer = self._ref(body, "CustomerRef", "Customer", required=entity in ("Invoice", "Estimate", "CreditMemo"))
         if entity == "RefundReceipt":
             self._ref(body, "DepositToAccountRef", "Account", required=True)
+        self._classified(body)
         lines, total = self._sales_lines(body.get("Line"), currency)
         fields = {**body, "Line": lines, "TotalAmt": total, "CurrencyRef": {"value": currency}}
         fields.setdefault("TxnDate", _today())
@@ -265,10 +284,14 @@ class Books:
             if detail_type == "SalesItemLineDetail":
                 detail = line.get("SalesItemLineDetail") or {}
                 self._ref(detail, "ItemRef", "Item", required=True)
+                self._ref(detail, "ClassRef", "Class", required=False)
                 _check_amount(detail, amount, currency)
                 _check_tax_code(detail)
                 total += amount
             elif detail_type == "DiscountLineDetail":
+                detail = line.get("DiscountLineDetail") or {}
+                self._ref(detail, "ClassRef", "Class", required=False)
+                _check_tax_code(detail)
                 total -= amount
             elif detail_type not in ("DescriptionOnly", "SubTotalLineDetail"):
                 raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="DetailType")
@@ -316,6 +339,7 @@ class Books:
 
     def _payment(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         customer = self._ref(body, "CustomerRef", "Customer", required=True)
+        self._classified(body)
         if body.get("TotalAmt") is None:
             raise required_missing("TotalAmt")
         currency = _currency(body)

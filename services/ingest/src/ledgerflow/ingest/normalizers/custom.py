@@ -138,6 +138,8 @@ class CustomStoreOrder(_Model):
     refunds: list[CustomRefund] = []
     total: Amount = Field(description="The order total the shop charged; the parts must add up to it.")
     note: str | None = None
+    tags: list[str] = Field(default=[], description="The shop's labels on the order, for rules.")
+    discount_codes: list[str] = Field(default=[], description="Coupon codes the buyer entered, for rules.")
 
 
 def normalize(payload: dict[str, Any]) -> CanonicalOrder:
@@ -203,6 +205,8 @@ def normalize(payload: dict[str, Any]) -> CanonicalOrder:
         ),
         channel_total=m(order.total),
         note=order.note,
+        tags=tuple(order.tags),
+        discount_codes=tuple(order.discount_codes),
     )
 
 

@@ -91,8 +91,20 @@ def normalize(payload: dict[str, Any]) -> CanonicalOrder:
         refunds=_refunds(order, currency),
         channel_total=total,
         note=text(order.get("note")),
+        tags=_tags(order.get("tags")),
+        discount_codes=_discount_codes(order.get("discount_codes")),
         **_presentment(order, currency),
     )
+
+
+def _tags(tags: Any) -> tuple[str, ...]:
+    """Shopify keeps an order's tags as one comma-separated string."""
+    return tuple(tag.strip() for tag in str(tags or "").split(",") if tag.strip())
+
+
+def _discount_codes(codes: Any) -> tuple[str, ...]:
+    found = (text(c.get("code")) for c in codes or [] if isinstance(c, dict))
+    return tuple(code for code in found if code)
 
 
 def _presentment(order: dict[str, Any], currency: str) -> dict[str, Any]:

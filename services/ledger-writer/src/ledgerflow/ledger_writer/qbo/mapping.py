@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedLine
+from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedDocument, PlannedLine
 
 ENTITIES: dict[DocumentType, str] = {
     DocumentType.INVOICE: "Invoice",
@@ -19,15 +19,19 @@ ENTITIES: dict[DocumentType, str] = {
 }
 
 PAYMENT_REF_LIMIT = 21
+# (entity, name) -> id in the books: the classes, locations (departments), accounts and tax codes rules name.
+RefIds = Mapping[tuple[str, str], str]
+_RECEIVABLE = (DocumentType.INVOICE, DocumentType.PAYMENT, DocumentType.CREDIT_MEMO)
+_DEPOSITED = (DocumentType.SALES_RECEIPT, DocumentType.PAYMENT)
 
 
-def sales_line(line: PlannedLine, item_ids: dict[str, str]) -> dict[str, Any]:
+def sales_line(line: PlannedLine, item_ids: dict[str, str], refs: RefIds | None = None) -> dict[str, Any]:
     if line.kind is LineKind.DISCOUNT:
         return {
             "DetailType": "DiscountLineDetail",
             "Amount": -line.amount,
             "Description": line.description,
-            "DiscountLineDetail": {"PercentBased": False},
+            "DiscountLineDetail": {"PercentBased": False, **_line_refs(line, refs or {})},
         }
     return {
         "DetailType": "SalesItemLineDetail",
@@ -37,12 +41,52 @@ def sales_line(line: PlannedLine, item_ids: dict[str, str]) -> dict[str, Any]:
             "ItemRef": {"value": item_ids[line.item_name], "name": line.item_name},
             "Qty": line.quantity,
             "UnitPrice": line.unit_price,
+            **_line_refs(line, refs or {}),
         },
     }
 
 
+def _line_refs(line: PlannedLine, refs: RefIds) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if line.class_name:
+        found["ClassRef"] = {"value": refs[("Class", line.class_name)]}
+    if line.tax_code:
+        found["TaxCodeRef"] = {"value": refs[("TaxCode", line.tax_code)]}
+    return found
+
+
+def ref_names(doc: PlannedDocument) -> list[tuple[str, str]]:
+    """The (entity, name) pairs a document's body refers to besides its customer, items and vendor."""
+    names = [("Class", doc.class_name), ("Department", doc.location)]
+    if doc.type in _RECEIVABLE:
+        names.append(("Account", doc.receivable_account))
+    if doc.type in _DEPOSITED:
+        names.append(("Account", doc.deposit_account))
+    for line in doc.lines:
+        names += [("Class", line.class_name), ("TaxCode", line.tax_code)]
+    return list(dict.fromkeys((entity, name) for entity, name in names if name))
+
+
+def document_refs(doc: PlannedDocument, refs: RefIds) -> dict[str, Any]:
+    """The document's class, location (a department), receivable and deposit accounts, when set (rules)."""
+    body: dict[str, Any] = {}
+    if doc.class_name:
+        body["ClassRef"] = {"value": refs[("Class", doc.class_name)]}
+    if doc.location:
+        body["DepartmentRef"] = {"value": refs[("Department", doc.location)]}
+    if doc.receivable_account and doc.type in _RECEIVABLE:
+        body["ARAccountRef"] = {"value": refs[("Account", doc.receivable_account)]}
+    if doc.deposit_account and doc.type in _DEPOSITED:
+        body["DepositToAccountRef"] = {"value": refs[("Account", doc.deposit_account)]}
+    return body
+
+
 def sales_form(
-    numbered: NumberedDocument, customer_id: str, item_ids: dict[str, str], linked: Sequence[tuple[str, str]] = ()
+    numbered: NumberedDocument,
+    customer_id: str,
+    item_ids: dict[str, str],
+    linked: Sequence[tuple[str, str]] = (),
+    refs: RefIds | None = None,
 ) -> dict[str, Any]:
     """An invoice linked to its estimate (the sales order) closes the estimate in QuickBooks Online."""
     doc = numbered.document
@@ -51,7 +95,8 @@ def sales_form(
         "TxnDate": doc.txn_date.isoformat(),
         "PrivateNote": doc.memo,
         "CurrencyRef": {"value": doc.currency},
-        "Line": [sales_line(line, item_ids) for line in doc.lines],
+        "Line": [sales_line(line, item_ids, refs) for line in doc.lines],
+        **document_refs(doc, refs or {}),
     }
     if numbered.doc_number is not None:
         body["DocNumber"] = numbered.doc_number
@@ -62,7 +107,9 @@ def sales_form(
     return body
 
 
-def payment(numbered: NumberedDocument, customer_id: str, linked: list[tuple[str, str]]) -> dict[str, Any]:
+def payment(
+    numbered: NumberedDocument, customer_id: str, linked: list[tuple[str, str]], refs: RefIds | None = None
+) -> dict[str, Any]:
     """A payment applied to the documents it pays (``linked`` = [(txn id, entity)])."""
     doc = numbered.document
     body: dict[str, Any] = {
@@ -74,6 +121,7 @@ def payment(numbered: NumberedDocument, customer_id: str, linked: list[tuple[str
         "Line": [
             {"Amount": doc.total, "LinkedTxn": [{"TxnId": txn_id, "TxnType": entity}]} for txn_id, entity in linked
         ],
+        **document_refs(doc, refs or {}),
     }
     if doc.payment_reference:
         body["PaymentRefNum"] = doc.payment_reference[:PAYMENT_REF_LIMIT]
