@@ -51,3 +51,25 @@ async def test_customer_found_by_email_and_a_missing_item_stops_the_order(
     assert outcomes.events[replay.meta.correlation_id].status is LedgerStatus.POSTED
     (invoice,) = await books.query(tenant, "Invoice", "TxnDate >= '2000-01-01'")
     assert invoice["CustomerRef"]["value"] == known["Id"]  # matched by email, not created by name
+
+
+async def test_connection_tax_codes_and_deposit_account_reach_the_books(
+    services: LocalServices, books: QuickBooksClient, tenant: str, shopify_paid: dict[str, Any], tmp_path: Path
+) -> None:
+    await _configure(
+        services, tmp_path, tenant,
+        "accounts: {deposit: Checking}\ntax_codes: {taxable: TAX, non_taxable: NON, shipping: NON}\n",
+    )  # fmt: skip
+    envelope = raw_order(tenant, shopify_paid, SHOP)
+    _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, envelope)
+    assert outcomes.events[envelope.meta.correlation_id].status is LedgerStatus.POSTED
+    (invoice,) = await books.query(tenant, "Invoice", "TxnDate >= '2000-01-01'")
+    codes = [
+        (line["SalesItemLineDetail"]["ItemRef"]["name"], line["SalesItemLineDetail"].get("TaxCodeRef", {}).get("value"))
+        for line in invoice["Line"]
+        if line["DetailType"] == "SalesItemLineDetail"
+    ]
+    assert codes[:3] == [("TENT-2P", "TAX"), ("STOVE-MINI", "TAX"), ("Shipping", "NON")]
+    (checking,) = await books.query(tenant, "Account", equals("Name", "Checking"))
+    (payment,) = await books.query(tenant, "Payment", "TxnDate >= '2000-01-01'")
+    assert payment["DepositToAccountRef"]["value"] == checking["Id"]

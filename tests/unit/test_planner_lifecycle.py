@@ -199,3 +199,16 @@ def test_after_delete_and_resync_a_document_names_the_key_it_replaces(shopify_pa
     assert first.superseded_key(f"{first.key_prefix}/invoice") is None
     assert second.key_prefix == "acme/c/shopify/1/r2"
     assert second.superseded_key("acme/c/shopify/1/r2/invoice") == "acme/c/shopify/1/r1/invoice"
+
+
+def test_connection_tax_codes_and_accounts_fill_what_rules_left_empty(shopify_paid: dict[str, Any]) -> None:
+    from ledgerflow.planner.booking import Accounts, TaxCodes, with_accounts_and_tax
+
+    result = plan(_order(shopify_paid), TransactionMode.INVOICES_WITH_PAYMENTS, key_prefix=PREFIX)
+    booked = with_accounts_and_tax(result, Accounts(deposit="Checking"), TaxCodes(taxable="TAX", shipping="NON"))
+    invoice, payment = booked.documents
+    assert [(line.kind, line.tax_code) for line in invoice.lines][:3] == [
+        (LineKind.ITEM, "TAX"), (LineKind.ITEM, "TAX"), (LineKind.SHIPPING, "NON"),
+    ]  # fmt: skip
+    assert (invoice.deposit_account, payment.deposit_account) == (None, "Checking")
+    assert with_accounts_and_tax(result, Accounts(), TaxCodes()) is result

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ledgerflow.contracts import CanonicalOrder, Channel, MatchingPolicy, NumberingPolicy, PaymentState, TransactionMode
 from ledgerflow.contracts.envelope import TenantId
+from ledgerflow.planner.booking import Accounts, TaxCodes
 from ledgerflow.planner.rules import RuleSet, load_rule_sets
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlannerSettings, PlanOptions, RefundMode
 from ledgerflow.runtime.database import DbConnection
@@ -70,6 +71,8 @@ class ConnectionSettings(BaseModel):
     refund_account: str = Field(default="Undeposited Funds", min_length=1, description="Refund receipts pay from it.")
     rounding_cap: Decimal = Field(default=Decimal(0), ge=0, le=1, description="Largest difference booked as rounding.")
     matching: MatchingPolicy = MatchingPolicy()
+    accounts: Accounts = Accounts()
+    tax_codes: TaxCodes = TaxCodes()
     creates_purchase_orders: bool = Field(
         default=False, description="The channel creates its own purchase orders (Erply, LightSpeed, Linnworks...)."
     )

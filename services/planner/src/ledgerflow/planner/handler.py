@@ -19,6 +19,7 @@ from ledgerflow.contracts import (
     TransactionMode,
 )
 from ledgerflow.planner import connections, reference, rules, state
+from ledgerflow.planner.booking import with_accounts_and_tax
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.errors import PlanningError
 from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completion, progress
@@ -131,7 +132,7 @@ async def _plan_order(
     catalog = await reference.catalog(ctx.conn, meta.tenant_id) if needs_catalog else None
     try:
         result = plan(order, mode, key_prefix=record.key_prefix, options=connection.options(), catalog=catalog)
-        result = ruled.on_plan(result)
+        result = ruled.on_plan(with_accounts_and_tax(result, connection.accounts, connection.tax_codes))
     except PlanningError as refused:
         return [dead_letter(STAGE, meta, ctx.source, refused.detail, message.model_dump_json())]
     step = progress(result.documents, known)
