@@ -7,7 +7,8 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest clean
+.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest bench-writer \
+        bench-transport clean
 
 install: $(STAMP)
 
@@ -50,6 +51,12 @@ bench-numbering: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest_bench.py
+
+bench-writer: install
+	$(BIN)/python bench/writer_bench.py
+
+bench-transport: install
+	$(BIN)/python bench/transport_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

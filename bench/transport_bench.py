@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -34,6 +35,8 @@ TOKEN = "bench-token"
 RESULTS = Path(__file__).parent / "results" / "transport.json"
 TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
     "httpx": httpx.AsyncHTTPTransport,  # what httpx.AsyncClient builds when given no transport
+    # httpx keeps only 20 idle connections by default: this one shows whether that alone is the cost.
+    "httpx, 100 kept": lambda: httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=100)),
     "httpx-aiohttp": AiohttpTransport,
 }
 
@@ -100,7 +103,7 @@ async def measure(url: str, transport: str, concurrency: int, requests: int, rea
     client = QuickBooksClient(url, TOKEN, transport=TRANSPORTS[transport](), limiter=wide_open_limiter())
     try:
         run = uuid.uuid4().hex[:8]
-        companies = [await open_company(client, f"{transport}-{run}-{r}") for r in range(realms)]
+        companies = [await open_company(client, f"bench-{run}-{r}") for r in range(realms)]
 
         def number(n: int) -> str:
             return f"T{n}"
@@ -132,6 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
+    load = os.getloadavg()[0]  # anything else running on a 2-core machine skews the figures
+    print(f"load average before the run: {load:.2f}")
     port = free_port()
     simulator = start_simulator(port)
     try:
@@ -144,7 +149,7 @@ def main() -> None:
     finally:
         simulator.terminate()
         simulator.wait(10)
-    report(best_of_rounds(figures), args)
+    report(best_of_rounds(figures), args, load)
 
 
 def best_of_rounds(figures: list[Figure]) -> list[Figure]:
@@ -156,11 +161,11 @@ def best_of_rounds(figures: list[Figure]) -> list[Figure]:
     return sorted(best.values(), key=lambda f: (f.concurrency, f.operation, f.transport))
 
 
-def report(figures: list[Figure], args: argparse.Namespace) -> None:
+def report(figures: list[Figure], args: argparse.Namespace, load: float) -> None:
     by_key = {(f.transport, f.operation, f.concurrency): f for f in figures}
     ratios = {}
     for figure in figures:
-        print(f"{figure.transport:>14} {figure.operation:<6} {figure.concurrency:>4} in flight: "
+        print(f"{figure.transport:>16} {figure.operation:<6} {figure.concurrency:>4} in flight: "
               f"{figure.per_second:7.0f} requests/s ({figure.requests} in {figure.seconds:.2f}s)")  # fmt: skip
         if figure.transport == "httpx-aiohttp":
             base = by_key[("httpx", figure.operation, figure.concurrency)]
@@ -170,7 +175,7 @@ def report(figures: list[Figure], args: argparse.Namespace) -> None:
         print(f"{'httpx-aiohttp / httpx':>26}, {key}: {ratio:.2f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "requests": args.requests, "realms": args.realms, "rounds": args.rounds,
+        "requests": args.requests, "realms": args.realms, "rounds": args.rounds, "load_average_before": round(load, 2),
         "figures": [asdict(f) | {"per_second": round(f.per_second, 1)} for f in figures],
         "aiohttp_over_httpx": ratios,
     }, indent=2) + "\n")  # fmt: skip
