@@ -84,6 +84,11 @@ async def test_a_busy_company_is_never_throttled_by_a_sliding_minute() -> None:
     assert refused == 0
 
 
+def test_a_limit_too_small_for_a_burst_and_a_rate_is_refused() -> None:
+    with pytest.raises(ValueError, match="2 or more"):
+        CompanyLimiter(requests_per_minute=1)
+
+
 async def test_a_pause_holds_that_company_only() -> None:
     time = FakeTime()
     limiter = CompanyLimiter(requests_per_minute=600, concurrent=10, clock=time.clock, sleep=time.sleep)
