@@ -7,7 +7,8 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest clean
+.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest bench-writer \
+        bench-transport clean
 .PHONY: bench-rules
 
 install: $(STAMP)
@@ -54,6 +55,12 @@ bench-ingest: install
 
 bench-rules: install
 	$(BIN)/python bench/rules_bench.py
+
+bench-writer: install
+	$(BIN)/python bench/writer_bench.py
+
+bench-transport: install
+	$(BIN)/python bench/transport_bench.py
 
 schemas: install
 	$(BIN)/ledgerflow schemas export docs/schemas

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import random
 
 import httpx
+import pytest
 
 from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
-from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.qbo.rate_limit import ARRIVAL_SPREAD_SECONDS, WINDOW_SECONDS, CompanyLimiter
 from ledgerflow.qbo_sim.app import Simulator, create_app
 from ledgerflow.qbo_sim.chaos import FaultPlan
-from ledgerflow.qbo_sim.limits import Limits
+from ledgerflow.qbo_sim.limits import Limits, Throttle
 from ledgerflow.runtime.metrics import Metrics
 
 
@@ -33,10 +36,57 @@ async def test_the_bucket_keeps_each_company_under_its_rate() -> None:
     for _ in range(6):
         async with limiter.slot("acme"):
             pass
-    assert sum(time.slept) == 4.0  # a burst of 2, then one a second at 60 a minute
+    # A burst of 2, then the rest of the minute's 60 spread over a minute and its allowance for arrival spread.
+    assert sum(time.slept) == pytest.approx(4 * (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS) / 58)
     async with limiter.slot("globex"):
         pass  # another company has its own bucket
-    assert sum(time.slept) == 4.0
+    assert sum(time.slept) == pytest.approx(4 * (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS) / 58)
+
+
+async def granted_times(limiter: CompanyLimiter, time: FakeTime, realm: str, count: int) -> list[float]:
+    """When each of ``count`` back-to-back requests of one busy company was let through."""
+    times = []
+    for _ in range(count):
+        async with limiter.slot(realm):
+            times.append(time.now)
+    return times
+
+
+async def test_no_stretch_of_a_minute_and_its_spread_holds_more_than_the_limit() -> None:
+    time = FakeTime()
+    limiter = CompanyLimiter(requests_per_minute=500, concurrent=10, clock=time.clock, sleep=time.sleep)
+    times = await granted_times(limiter, time, "acme", 2000)
+    stretch = WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS
+    assert max(bisect.bisect_left(times, t + stretch) - i for i, t in enumerate(times)) <= 500
+    per_minute = (len(times) - 1) / (times[-1] - times[0]) * 60
+    assert 0.95 * 500 <= per_minute <= 500  # a busy company still uses nearly all of its rate
+
+
+async def test_a_busy_company_is_never_throttled_by_a_sliding_minute() -> None:
+    """QuickBooks' sliding minute, as the simulator keeps it, sees every request arrive up to a second late.
+
+    A bucket refilling at the full 500 a minute let 509 through in the first minute: the 501st met a 429.
+    """
+    time = FakeTime()
+    limiter = CompanyLimiter(requests_per_minute=500, concurrent=10, clock=time.clock, sleep=time.sleep)
+    granted = await granted_times(limiter, time, "acme", 1600)
+    delays = random.Random(7)
+    arrivals = sorted(t + delays.uniform(0, ARRIVAL_SPREAD_SECONDS) for t in granted)
+    quickbooks_time = FakeTime()
+    quickbooks = Throttle(Limits(), clock=quickbooks_time.clock)
+    refused = 0
+    for arrival in arrivals:
+        quickbooks_time.now = arrival
+        if quickbooks.admit("acme"):
+            quickbooks.release("acme")
+        else:
+            refused += 1
+    assert refused == 0
+
+
+def test_a_limit_too_small_for_a_burst_and_a_rate_is_refused() -> None:
+    with pytest.raises(ValueError, match="2 or more"):
+        CompanyLimiter(requests_per_minute=1)
 
 
 async def test_a_pause_holds_that_company_only() -> None:

@@ -3,6 +3,12 @@
 A token bucket per realm keeps a steady rate under the limit (500 a minute), a semaphore caps the
 requests in flight (10), and a 429 pauses that realm alone for the time QuickBooks asks (or a minute):
 the other companies' requests go on.
+
+QuickBooks counts a company's requests over a sliding minute. A bucket lets through its burst plus
+what it refills in any stretch of time, so it refills at what is left of the limit after the burst,
+spread over a minute and a little more, since our send times and QuickBooks' arrival times differ by
+the network and the event loop. Refilling at the full limit instead, every busy company went over
+the limit as its first minute slid past, met a 429 and lost a minute.
 """
 
 from __future__ import annotations
@@ -12,6 +18,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+WINDOW_SECONDS = 60.0
+ARRIVAL_SPREAD_SECONDS = 1.0
+# A refill that rounding leaves a hair short of a token must not send a request to sleep on the hair for ever.
+TOKEN_ROUNDING = 1e-9
 
 
 @dataclass
@@ -33,9 +44,12 @@ class CompanyLimiter:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_wait: Callable[[str, float], None] | None = None,
     ) -> None:
+        if requests_per_minute < 2:
+            raise ValueError("requests_per_minute must leave room for a burst and a rate: 2 or more")
         self._sleep = sleep
-        self.rate = requests_per_minute / 60.0
-        self.burst = max(1.0, min(float(concurrent), float(requests_per_minute)))
+        self.burst = max(1.0, min(float(concurrent), requests_per_minute / 2))
+        # Any window of the limit's length then holds at most the limit, even seen a little late or early.
+        self.rate = (requests_per_minute - self.burst) / (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS)
         self.concurrent = concurrent
         self._clock = clock
         self._on_wait = on_wait
@@ -66,7 +80,7 @@ class CompanyLimiter:
                     continue
                 state.tokens = min(self.burst, state.tokens + (now - state.updated) * self.rate)
                 state.updated = now
-                if state.tokens >= 1:
+                if state.tokens >= 1 - TOKEN_ROUNDING:
                     state.tokens -= 1
                     return
                 await self._sleep((1 - state.tokens) / self.rate)
