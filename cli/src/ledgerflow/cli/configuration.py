@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ledgerflow.planner import connections
@@ -15,6 +16,13 @@ SCHEMA = "planner"
 
 async def apply_file(path: Path, database_url: str) -> list[tuple[ConnectionSettings, int]]:
     settings = connections.load_file(path)  # refuses the whole file before anything is stored
+    return await apply_settings(settings, database_url)
+
+
+async def apply_settings(
+    settings: Sequence[ConnectionSettings], database_url: str
+) -> list[tuple[ConnectionSettings, int]]:
+    """Store each connection's settings (a new version where they changed), all in one transaction."""
     pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=2), SCHEMA)
     try:
         await migrate(pool, SCHEMA, DDL)
