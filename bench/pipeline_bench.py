@@ -52,8 +52,11 @@ HOME = ROOT / ".ledgerflow" / "bench-stack"
 RESULTS = Path(__file__).parent / "results"
 BASELINE_TOPICS = ("bench.raw", "bench.hop1", "bench.hop2", "bench.hop3", "bench.hop4")
 # The simulator's limits are off; the writer's own per-company limits (QuickBooks' 500 a minute and
-# 10 in flight) would otherwise be what is measured.
-WRITER_ENV = {"LEDGERFLOW_QBO_REQUESTS_PER_MINUTE": "1000000", "LEDGERFLOW_QBO_CONCURRENT": "64"}
+# 10 in flight) would otherwise be what is measured. The writer holds a database connection per order
+# in flight (its inbox transaction) and borrows others meanwhile: its pool sets how many orders it posts
+# at once (half the pool, less two).
+WRITER_ENV = {"LEDGERFLOW_QBO_REQUESTS_PER_MINUTE": "1000000", "LEDGERFLOW_QBO_CONCURRENT": "64",
+              "LEDGERFLOW_DATABASE_POOL_MAX_SIZE": "24"}  # fmt: skip
 OUTCOME_TIMEOUT = 300.0
 
 
@@ -216,13 +219,13 @@ async def publish_and_wait(arrivals: Arrivals, bootstrap: str, orders: list[Prep
 
 def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: argparse.Namespace) -> PipelineRun:
     tenants = tenant_names(tenant_count)
-    services = LocalServices(home=HOME / f"run-{replicas}x-{tenant_count}t", stack=state, extra_env=WRITER_ENV)
+    services = LocalServices(home=HOME / f"run-{replicas}x-{tenant_count}t", stack=state)
     try:
         services.start_simulator()
         httpx.put(f"{services.sim_url}/admin/limits", json={"enabled": False}, timeout=5).raise_for_status()
         for name in SERVICE_MODULES:
             for replica in range(1, replicas + 1):
-                services.start_service(name, replica)
+                services.start_service(name, replica, WRITER_ENV if name == "ledger-writer" else None)
         services.wait_ready(120)
         asyncio.run(apply_settings(sample_connection_settings(tenants), state.database_url))
         pids = {**service_pids(services, replicas), **stack_pids(HOME)}
