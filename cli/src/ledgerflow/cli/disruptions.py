@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,11 @@ class Disruptor:
 
     def _kill(self, name: str) -> None:
         # SIGKILL at a random moment of its work: no graceful shutdown, no final offset commit. The
-        # supervisor starts it again, as Kubernetes would.
+        # supervisor starts it again, as Kubernetes would; a service still down from the last kill is
+        # waited for, so that every kill hits a running process.
+        deadline = time.monotonic() + 60
+        while self._services.pid(name) is None and time.monotonic() < deadline:
+            time.sleep(0.5)
         self._services.kill_service(name)
 
     async def supervise(self, every: float = 1.0) -> None:

@@ -75,7 +75,7 @@ class Reconciliation:
 
 
 @dataclass(frozen=True)
-class _Planned:
+class PlannedRow:
     key: str
     order: str
     type: DocumentType
@@ -88,7 +88,7 @@ class _Planned:
 
 
 @dataclass(frozen=True)
-class _Intent:
+class IntentRow:
     entity: str
     doc_number: str | None
     status: str
@@ -103,8 +103,8 @@ class TenantState:
 
     orders: dict[str, int] = field(default_factory=dict)  # order id -> latest version the planner has
     ingested: dict[str, int] = field(default_factory=dict)  # order id -> latest version ingest has
-    planned: list[_Planned] = field(default_factory=list)
-    intents: dict[str, _Intent] = field(default_factory=dict)
+    planned: list[PlannedRow] = field(default_factory=list)
+    intents: dict[str, IntentRow] = field(default_factory=dict)
     unpublished: dict[str, int] = field(default_factory=dict)  # schema -> outbox rows not yet sent
 
 
@@ -125,13 +125,13 @@ async def read_tenant_state(database_url: str, tenant: str, stuck_after: timedel
                                             JOIN planner.orders o USING (tenant_id, connection_id, channel,
                                                                          channel_order_id)
                                             WHERE d.tenant_id = $1""", tenant):  # fmt: skip
-                state.planned.append(_Planned(
+                state.planned.append(PlannedRow(
                     row["document_key"], _order(row), DocumentType(row["type"]), DocumentAction(row["action"]),
                     row["status"], row["total"], tuple(row["links"]), row["target"], row["updated_at"],
                 ))  # fmt: skip
             for row in await _rows(conn, "SELECT * FROM ledger_writer.document_intents WHERE tenant_id = $1", tenant):
                 error = json.loads(row["error"])["message"] if row["error"] else None
-                state.intents[row["document_key"]] = _Intent(row["entity"], row["doc_number"], row["status"],
+                state.intents[row["document_key"]] = IntentRow(row["entity"], row["doc_number"], row["status"],
                                                              row["external_id"], error, row["updated_at"])  # fmt: skip
             for schema in SERVICE_SCHEMAS:
                 count = await _count(conn, f"""SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL
@@ -208,7 +208,7 @@ def reconcile(
     return result
 
 
-def _check_created(result: Reconciliation, doc: _Planned, intent: _Intent | None,
+def _check_created(result: Reconciliation, doc: PlannedRow, intent: IntentRow | None,
                    books: dict[str, dict[str, dict[str, Any]]], claimed: Counter[tuple[str, ...]],
                    now: datetime, stuck_after: timedelta) -> None:  # fmt: skip
     result.expected_documents += 1
