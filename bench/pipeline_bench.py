@@ -182,6 +182,7 @@ async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | N
         finished = max(arrivals.first[c].at for c in sent)
         per_second = orders / (finished - started)
 
+        await wait_until_idle(bootstrap)
         paced_rate = rate or round(per_second * 0.6, 1)
         count = max(1, int(paced_rate * paced_seconds))
         paced = prepare(list(order_copies(count, tenants, first_serial=len(warm) + orders + 1)))
@@ -205,6 +206,31 @@ async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | N
         cpu_ms_per_order={k: round((cpu_after[k] - cpu_before[k]) * 1000 / orders, 2) for k in cpu_after},
         timeline=timeline,
     )  # fmt: skip
+
+
+async def wait_until_idle(bootstrap: str, timeout: float = 120.0) -> None:
+    """Until every consumer group has read its topics to the end (follow-up work, such as the planner's
+    reading of the writer's events, done): the latency phase starts from an idle pipeline."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lag = 0
+            for group, *_ in await admin.list_consumer_groups():
+                if not str(group).startswith(("bench-", "ledger", "ingest", "planner", "numbering")):
+                    continue
+                committed = await admin.list_consumer_group_offsets(group)
+                ends = await consumer.end_offsets(list(committed))
+                lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
+            if lag == 0:
+                return
+            await asyncio.sleep(1.0)
+    finally:
+        await consumer.stop()
+        await admin.close()
 
 
 async def publish_and_wait(arrivals: Arrivals, bootstrap: str, orders: list[Prepared], rate: float | None,
@@ -350,7 +376,7 @@ def main() -> None:
     parser.add_argument("--replicas", default="1", help="processes per service, or a comma-separated list")
     parser.add_argument("--partitions", type=int, default=6, help="partitions per topic")
     parser.add_argument("--rate", type=float, default=None, help="orders/s for the latency phase (default 60%%)")
-    parser.add_argument("--paced-seconds", type=float, default=15.0, help="length of the latency phase")
+    parser.add_argument("--paced-seconds", type=float, default=20.0, help="length of the latency phase")
     parser.add_argument("--profile", action="store_true", help="sample each service with py-spy (throughput phase)")
     args = parser.parse_args()
     tenant_counts = [int(t) for t in args.tenants.split(",")]
