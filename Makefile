@@ -7,9 +7,8 @@ PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/pla
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck validate unit schemas bench-sim bench-numbering bench-ingest bench-writer \
-        bench-transport clean
-.PHONY: bench-rules
+.PHONY: install demo test lint typecheck validate unit schemas bench bench-scaling chaos bench-sim bench-numbering \
+        bench-ingest bench-writer bench-transport bench-rules clean
 
 install: $(STAMP)
 
@@ -43,6 +42,17 @@ typecheck: install
 
 validate: install
 	$(BIN)/python deploy/validate.py
+
+# End to end against a bare Kafka pipe; bench/results/latest.json and latest.png (docs/benchmarks.md).
+bench: install
+	$(BIN)/python bench/pipeline_bench.py
+
+bench-scaling: install
+	$(BIN)/python bench/pipeline_bench.py --replicas 1,2 --tenants 1,100 --orders 2000 --paced-seconds 10
+
+# 5,000 orders while services, a broker and PostgreSQL crash and the books misbehave; then reconciled.
+chaos: install
+	$(BIN)/python bench/chaos_run.py
 
 bench-sim: install
 	$(BIN)/python bench/sim_bench.py

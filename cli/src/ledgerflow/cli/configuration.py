@@ -3,6 +3,7 @@ functions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,19 @@ class Applied:
 
 async def apply_file(path: Path, database_url: str) -> Applied:
     loaded = connections.load_settings(path)  # refuses the whole file before anything is stored
+    return await apply_settings(loaded.connections, database_url, loaded.rule_sets)
+
+
+async def apply_settings(
+    settings: Sequence[ConnectionSettings], database_url: str, rule_sets: Sequence[RuleSet] = ()
+) -> Applied:
+    """Store each connection's settings and rule set (a new version where they changed), in one transaction."""
     pool = await create_pool(DatabaseSettings(url=database_url, pool_min_size=1, pool_max_size=2), SCHEMA)
     try:
         await migrate(pool, SCHEMA, DDL)
         async with pool.acquire() as conn, conn.transaction():
-            applied = [(entry, await connections.apply(conn, entry)) for entry in loaded.connections]
-            rule_sets = [(rule_set, await rule_store.apply(conn, rule_set)) for rule_set in loaded.rule_sets]
-        return Applied(applied, rule_sets)
+            applied = [(entry, await connections.apply(conn, entry)) for entry in settings]
+            applied_rules = [(rule_set, await rule_store.apply(conn, rule_set)) for rule_set in rule_sets]
+        return Applied(applied, applied_rules)
     finally:
         await pool.close()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from ledgerflow.devstack import processes
 from ledgerflow.devstack.ports import free_port, wait_until_listening
@@ -68,6 +71,26 @@ class LocalServices:
 
     def _pid_file(self, name: str, replica: int) -> Path:
         return self.run_dir / f"{name}-{replica}.pid"
+
+    def pid(self, name: str, replica: int = 1) -> int | None:
+        return processes.read_pid(self._pid_file(name, replica))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every service process answers ready: its consumers have partitions, its database answers."""
+        deadline = time.monotonic() + timeout
+        waiting = dict(self.http_ports)
+        while waiting:
+            for (name, replica), port in list(waiting.items()):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
+                        del waiting[(name, replica)]
+                except httpx.HTTPError:
+                    pass  # not listening yet
+            if time.monotonic() > deadline:
+                names = ", ".join(f"{name}-{replica}" for name, replica in waiting)
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")
+            if waiting:
+                time.sleep(0.3)
 
     def start(self) -> None:
         self.start_simulator()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from pydantic import SecretStr
 
+    from ledgerflow.cli.reconcile import Reconciliation
     from ledgerflow.devstack.stack import Stack
     from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
 
@@ -475,6 +476,53 @@ def resync(
         raise typer.Exit(2) from None
     partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), Topic.RESYNC, request))
     console.print(f"resync {message_id} -> {Topic.RESYNC.value}[{partition}]@{offset}", highlight=False)
+
+
+@app.command()
+def reconcile(
+    tenant: Annotated[str, typer.Option(help="The tenant whose books to reconcile.")],
+    books_url: Annotated[
+        str | None, typer.Option("--books", help="QuickBooks API base URL (default: LEDGERFLOW_QBO_BASE_URL).")
+    ] = None,
+    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (default: the running stack's).")] = None,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers (for the dead letters).")] = None,
+    stuck_after: Annotated[float, typer.Option(help="Seconds after which a document not yet posted is stuck.")] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Every expected document in the books exactly once, amounts and balances right, each dead letter with its
+    reason, nothing stuck. Reads the services' tables (read-only), the books and the dead-letter topics."""
+    from datetime import timedelta
+
+    from ledgerflow.cli.reconcile import reconcile_tenant
+    from ledgerflow.cli.reconcile_report import print_report, report_json
+    from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+    from ledgerflow.ledger_writer.settings import WriterSettings
+
+    writer = WriterSettings()
+    url = _database_url(database_url, home)
+    brokers = _bootstrap(bootstrap, home)
+
+    async def run() -> Reconciliation:
+        client = QuickBooksClient(books_url or writer.qbo.base_url, writer.qbo.token.get_secret_value())
+        try:
+            return await reconcile_tenant(
+                tenant,
+                database_url=url,
+                bootstrap_servers=brokers,
+                client=client,
+                realm=writer.realm_for(tenant),
+                stuck_after=timedelta(seconds=stuck_after),
+            )
+        finally:
+            await client.aclose()
+
+    result = asyncio.run(run())
+    if as_json:
+        sys.stdout.write(report_json(result) + "\n")
+    else:
+        print_report(result, console)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @refdata_app.command("sync")

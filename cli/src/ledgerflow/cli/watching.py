@@ -44,7 +44,7 @@ async def wait_for_outcomes(
             batches = await consumer.getmany(timeout_ms=int(min(remaining, 1.0) * 1000))
             for records in batches.values():
                 for record in records:
-                    _record(outcomes, record.topic, record.value or b"", record.headers or (), correlation_ids)
+                    note_outcome(outcomes, record.topic, record.value or b"", record.headers or (), correlation_ids)
             if progress is not None:
                 progress(sum(1 for c in correlation_ids if c in outcomes.events or c in outcomes.dead_letters))
     finally:
@@ -52,9 +52,10 @@ async def wait_for_outcomes(
     return outcomes
 
 
-def _record(
+def note_outcome(
     outcomes: Outcomes, topic: str, value: bytes, headers: Iterable[tuple[str, bytes]], wanted: set[uuid.UUID]
 ) -> None:
+    """Keep a record of ``ledger.events`` or a dead-letter topic when it is about one of the ``wanted`` orders."""
     if topic == Topic.EVENTS:
         event = LedgerEvent.model_validate_json(value)
         # The first event is the order version's; later ones with its correlation id are follow-ups

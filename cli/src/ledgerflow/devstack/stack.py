@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,6 +105,27 @@ class Stack:
             return
         KafkaCluster(self.home, self.cache_dir, state.kafka_nodes).stop()
         PostgresServer(self.home, state.postgres_port).stop()
+
+    def restart_kafka_node(self, node_id: int, down_seconds: float = 0.0) -> None:
+        """Crash one Kafka node and start it again (chaos runs); the others go on serving."""
+        state = self._loaded()
+        kafka = KafkaCluster(self.home, self.cache_dir, state.kafka_nodes)
+        kafka.kill_node(node_id)
+        time.sleep(down_seconds)
+        kafka.start()
+
+    def restart_postgres(self, down_seconds: float = 0.0) -> None:
+        """Crash PostgreSQL (every connection dropped, no checkpoint) and start it again."""
+        postgres = PostgresServer(self.home, self._loaded().postgres_port)
+        postgres.crash()
+        time.sleep(down_seconds)
+        postgres.start()
+
+    def _loaded(self) -> StackState:
+        state = self.load()
+        if state is None:
+            raise StackError(f"no stack in {self.home}; run `ledgerflow dev up` first")
+        return state
 
     def reset(self) -> None:
         """Forget all data (the jar cache stays)."""

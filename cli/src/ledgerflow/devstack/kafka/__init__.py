@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+import signal
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ class KafkaCluster:
 
     def stop(self) -> None:
         processes.stop_all([self._pid_file(node) for node in self.nodes], timeout=30.0)
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node, as a crash would; ``start`` brings it back with its data."""
+        node = next(n for n in self.nodes if n.node_id == node_id)
+        processes.stop(self._pid_file(node), timeout=0, sig=signal.SIGKILL)
 
     def running(self) -> list[int]:
         return [n.node_id for n in self.nodes if processes.read_pid(self._pid_file(n)) is not None]

@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import asyncpg
 import structlog
@@ -49,6 +50,10 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+# A message to send, and the W3C traceparent of the trace it continues.
+Traced: TypeAlias = tuple[Outgoing, str | None]
+
+
 @dataclass(frozen=True)
 class Enqueued:
     row_id: int
@@ -56,23 +61,29 @@ class Enqueued:
     traceparent: str | None = None
 
 
-async def enqueue(conn: DbConnection, messages: Sequence[Outgoing]) -> list[Enqueued]:
-    """Insert ``messages`` in the caller's transaction."""
-    traceparent = current_traceparent()
-    rows = []
-    for m in messages:
-        row_id = await conn.fetchval(
-            """INSERT INTO outbox (topic, message_key, message_id, correlation_id, payload, traceparent)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-            m.topic,
-            message_key(m.tenant_id),
-            m.message_id,
-            m.correlation_id,
-            m.payload,
-            traceparent,
-        )
-        rows.append(Enqueued(row_id, m, traceparent))
-    return rows
+async def enqueue(conn: DbConnection, messages: Sequence[Traced]) -> list[Enqueued]:
+    """Insert a batch's messages, each with the trace it belongs to, in one statement; rows keep their order."""
+    if not messages:
+        return []
+    rows = await conn.fetch(
+        """INSERT INTO outbox (topic, message_key, message_id, correlation_id, payload, traceparent)
+           SELECT topic, message_key, message_id, correlation_id, payload, traceparent
+           FROM unnest($1::text[], $2::bytea[], $3::uuid[], $4::uuid[], $5::bytea[], $6::text[])
+                WITH ORDINALITY AS m(topic, message_key, message_id, correlation_id, payload, traceparent, n)
+           ORDER BY n
+           RETURNING id, message_id""",
+        [m.topic for m, _ in messages],
+        [message_key(m.tenant_id) for m, _ in messages],
+        [m.message_id for m, _ in messages],
+        [m.correlation_id for m, _ in messages],
+        [m.payload for m, _ in messages],
+        [traceparent for _, traceparent in messages],
+    )
+    # Matched by message id, not by position: the ids are the rows' own, whatever order they come back in.
+    ids: dict[uuid.UUID, list[int]] = {}
+    for row in sorted(rows, key=lambda r: r["id"]):
+        ids.setdefault(row["message_id"], []).append(row["id"])
+    return [Enqueued(ids[m.message_id].pop(0), m, traceparent) for m, traceparent in messages]
 
 
 class OutboxRelay:

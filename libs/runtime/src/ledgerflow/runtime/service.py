@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+import uvloop
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -54,6 +55,7 @@ def make_broker(settings: KafkaSettings, service_name: str, middlewares: Sequenc
         settings.bootstrap_servers.split(","),
         client_id=f"{settings.client_id_prefix}-{service_name}",
         enable_idempotence=True,
+        linger_ms=settings.linger_ms,
         allow_auto_create_topics=False,
         middlewares=tuple(middlewares),
         security=security(settings),
@@ -202,4 +204,7 @@ class Service:
 
 
 def run(service: Service) -> None:
-    asyncio.run(service.serve_forever())
+    # Every message costs several socket round trips (database, broker, the books); uvloop's loop and
+    # transports spend a fraction of the CPU asyncio's pure-Python ones do on each.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(service.serve_forever())

@@ -18,6 +18,9 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: str | None = Field(default=None, description="CA bundle for the brokers' certificates.")
+    linger_ms: int = Field(
+        default=5, ge=0, description="How long a producer waits to fill a batch: one request carries many messages."
+    )
 
 
 class DatabaseSettings(BaseSettings):

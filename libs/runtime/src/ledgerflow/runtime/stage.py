@@ -28,7 +28,7 @@ from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError
 from ledgerflow.runtime.metrics import Metrics
-from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing
+from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing, Traced
 
 log = structlog.get_logger(__name__)
 
@@ -130,13 +130,17 @@ class StageRunner(Generic[In]):
     async def _in_one_transaction(self, records: Sequence[Received]) -> None:
         started = time.perf_counter()
         outcomes: list[str] = []
-        rows: list[Enqueued] = []
+        reads = [self._read(record.body, record.source) for record in records]
         async with self._pool.acquire() as conn, conn.transaction():
-            for record in records:
+            # The batch's inbox records and outbox rows go in one statement each, not one per message.
+            claimed = await inbox.claim_many(conn, self.stage.name, [r.message_id for r in reads if r.message_id])
+            outgoing: list[Traced] = []
+            for record, read in zip(records, reads, strict=True):
                 with self._record_span(record):
-                    outcome, enqueued = await self._handle(conn, record.body, record.source)
+                    outcome, messages = await self._act(conn, read, claimed)
                 outcomes.append(outcome)
-                rows.extend(enqueued)
+                outgoing.extend(messages)
+            rows = await outbox.enqueue(conn, outgoing)
         await self._relay.publish(rows)
         per_message = (time.perf_counter() - started) / max(len(records), 1)
         for outcome in outcomes:
@@ -181,13 +185,36 @@ class StageRunner(Generic[In]):
 
     async def _handle(self, conn: DbConnection, body: bytes, source: Source) -> tuple[str, list[Enqueued]]:
         """Inbox, handler and outbox of one message, in the caller's transaction."""
+        read = self._read(body, source)
+        ids = [read.message_id] if read.message_id else []
+        outcome, messages = await self._act(conn, read, await inbox.claim_many(conn, self.stage.name, ids))
+        return outcome, await outbox.enqueue(conn, messages)
+
+    def _read(self, body: bytes, source: Source) -> _Read:
         try:
             message = self.stage.input_model.model_validate_json(body)
         except ValidationError as exc:
-            return await self._dead_letter_unreadable(conn, body, source, exc)
+            # Without a readable message id, the position in the log identifies the message.
+            message_id = derive_message_id(self.stage.name, "unreadable", source.topic, source.partition,
+                                           source.offset)  # fmt: skip
+            return _Read(body, source, None, message_id, exc)
         if self.stage.accepts is not None and not self.stage.accepts(message):
+            return _Read(body, source, message, None)  # another pool's: left to it, before the inbox
+        return _Read(body, source, message, message.meta.message_id)  # type: ignore[attr-defined]
+
+    async def _act(self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID]) -> tuple[str, list[Traced]]:
+        """The handler's work on a message the inbox has ``claimed`` for this transaction (taken from the set:
+        a second copy in the same batch is a duplicate too), and what it emits, each in the trace it continues."""
+        if read.message_id is None:
             return "skipped", []
-        meta: MessageMeta = message.meta  # type: ignore[attr-defined]
+        if read.message_id not in claimed:
+            log.info("message.duplicate", stage=self.stage.name, message_id=str(read.message_id))
+            return "duplicate", []
+        claimed.discard(read.message_id)
+        if read.invalid is not None:
+            letter = self._dead_letter_unreadable(read.body, read.source, read.message_id, read.invalid)
+            return "dead_letter", [(letter, outbox.current_traceparent())]
+        meta: MessageMeta = read.message.meta
         span = trace.get_current_span()
         span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
         span.set_attribute("ledgerflow.correlation_id", str(meta.correlation_id))
@@ -198,42 +225,43 @@ class StageRunner(Generic[In]):
         ) as db_span:
             db_span.set_attribute("db.system", "postgresql")
             db_span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
-            if not await inbox.claim(conn, self.stage.name, meta.message_id):
-                log.info("message.duplicate", stage=self.stage.name, message_id=str(meta.message_id))
-                return "duplicate", []
             try:
                 async with conn.transaction():  # a savepoint: a failed handler leaves no half state
-                    outgoing = await self.stage.handler(StageContext(conn, self._pool, source), message)
+                    outgoing = list(await self.stage.handler(StageContext(conn, self._pool, read.source), read.message))
             except StageError as err:
-                outgoing = [self._dead_letter(meta, body, source, err.detail)]
+                outgoing = [self._dead_letter(meta, read.body, read.source, err.detail)]
                 outcome = "dead_letter"
-            rows = await outbox.enqueue(conn, outgoing)
-        return outcome, rows
+            traceparent = outbox.current_traceparent()
+        return outcome, [(m, traceparent) for m in outgoing]
 
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
         self._metrics.dead_letters.labels(self.stage.name, meta.tenant_id, error.code).inc()
         return dead_letter(self.stage.name, meta, source, error, body.decode("utf-8", errors="replace"))
 
-    async def _dead_letter_unreadable(
-        self, conn: DbConnection, body: bytes, source: Source, exc: ValidationError
-    ) -> tuple[str, list[Enqueued]]:
-        # Without a readable message id, the position in the log identifies the message.
-        message_id = derive_message_id(self.stage.name, "unreadable", source.topic, source.partition, source.offset)
-        meta = MessageMeta(
-            tenant_id=_tenant_hint(body),
-            message_id=message_id,
-            correlation_id=message_id,
-        )
+    def _dead_letter_unreadable(
+        self, body: bytes, source: Source, message_id: uuid.UUID, exc: ValidationError
+    ) -> Outgoing:
+        meta = MessageMeta(tenant_id=_tenant_hint(body), message_id=message_id, correlation_id=message_id)
         error = ErrorDetail(
             code="message.invalid",
             message=f"{self.stage.input_model.__name__} on {source.topic} is not valid: {_summarize(exc)}",
             fix=f"Publish a message that matches the {self.stage.input_model.__name__} schema "
             "(docs/schemas), then replay it.",
         )
-        if not await inbox.claim(conn, self.stage.name, message_id):
-            return "duplicate", []
-        return "dead_letter", await outbox.enqueue(conn, [self._dead_letter(meta, body, source, error)])
+        return self._dead_letter(meta, body, source, error)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A record as read: its message (or why it is not one), and the id the inbox knows it by
+    (None: another writer pool's message, not this stage's to record)."""
+
+    body: bytes
+    source: Source
+    message: Any  # the stage's input model, or None when unreadable
+    message_id: uuid.UUID | None
+    invalid: ValidationError | None = None
 
 
 def _summarize(exc: ValidationError, limit: int = 5) -> str:
@@ -297,8 +325,10 @@ def subscribe(
     return subscriber
 
 
-# How long a consumer waits for a batch to fill: short, so that a lone order is not held up.
-BATCH_WAIT_MS = 5
+# How long a consumer waits for records when there are none (a read returns as soon as any arrive; an
+# empty one is followed by as long a pause): short, so that a lone order is not held up, and long
+# enough that an idle service does not spin.
+BATCH_WAIT_MS = 20
 
 
 def _received(topic: str, record: Any) -> Received:

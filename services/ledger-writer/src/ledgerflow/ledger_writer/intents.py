@@ -75,26 +75,32 @@ def request_id_for(tenant_id: str, document_key: str, doc_number: str | None, re
 async def open_intent(
     pool: asyncpg.Pool, tenant_id: str, document_key: str, entity: str, doc_number: str | None
 ) -> Intent:
-    async with pool.acquire() as conn:
-        # A renumbered document starts afresh under its new number; a posted one never changes.
-        await conn.execute(
-            """INSERT INTO document_intents (tenant_id, document_key, entity, request_id, doc_number)
+    # A renumbered document starts afresh under its new number; a posted one never changes. One round
+    # trip: the row as written, or as it was when nothing needed writing.
+    row = await pool.fetchrow(
+        """WITH written AS (
+               INSERT INTO document_intents (tenant_id, document_key, entity, request_id, doc_number)
                VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (tenant_id, document_key) DO UPDATE
                SET doc_number = excluded.doc_number, request_id = excluded.request_id, attempts = 0,
                    status = 'pending', error = NULL, updated_at = now()
                WHERE document_intents.status <> 'posted'
-                 AND document_intents.doc_number IS DISTINCT FROM excluded.doc_number""",
-            tenant_id,
-            document_key,
-            entity,
-            request_id_for(tenant_id, document_key, doc_number),
-            doc_number,
-        )
-        row = await conn.fetchrow(
+                 AND document_intents.doc_number IS DISTINCT FROM excluded.doc_number
+               RETURNING *)
+           SELECT * FROM written
+           UNION ALL
+           SELECT * FROM document_intents
+           WHERE tenant_id = $1 AND document_key = $2 AND NOT EXISTS (SELECT 1 FROM written)""",
+        tenant_id,
+        document_key,
+        entity,
+        request_id_for(tenant_id, document_key, doc_number),
+        doc_number,
+    )
+    if row is None:  # inserted meanwhile by another transaction, after this statement's snapshot
+        row = await pool.fetchrow(
             "SELECT * FROM document_intents WHERE tenant_id = $1 AND document_key = $2", tenant_id, document_key
         )
-    assert row is not None
     return _intent(row)
 
 
