@@ -191,16 +191,25 @@ class StageRunner(Generic[In]):
         )  # fmt: skip
 
     async def _process(self, body: bytes, source: Source) -> str:
-        async with self._pool.acquire() as conn, conn.transaction():
-            outcome, rows = await self._handle(conn, body, source)
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcome, rows = await self._handle(conn, body, source, isolated=False)
+        except _Refused:
+            # Rolled back, and done again with the handler in a savepoint. What a handler committed on its own
+            # connections stays (the writer's intents), and makes the second run find the work done.
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcome, rows = await self._handle(conn, body, source, isolated=True)
         await self._relay.publish(rows)
         return outcome
 
-    async def _handle(self, conn: DbConnection, body: bytes, source: Source) -> tuple[str, list[Enqueued]]:
+    async def _handle(
+        self, conn: DbConnection, body: bytes, source: Source, *, isolated: bool = True
+    ) -> tuple[str, list[Enqueued]]:
         """Inbox, handler and outbox of one message, in the caller's transaction."""
         read = self._read(body, source)
         ids = [read.message_id] if read.message_id else []
-        outcome, messages = await self._act(conn, read, await inbox.claim_many(conn, self.stage.name, ids))
+        claimed = await inbox.claim_many(conn, self.stage.name, ids)
+        outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
         return outcome, await outbox.enqueue(conn, messages)
 
     def _read(self, body: bytes, source: Source) -> _Read:
