@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
 import signal
 import statistics
 import subprocess
@@ -161,6 +162,37 @@ class Profiler:
             process.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
         for process in self._running:
             process.wait(60)
+
+
+# Where a sample's time goes: the innermost frame that matches decides (a stack in asyncpg called from
+# the writer's intents counts as asyncpg). Samples waiting in the event loop are idle and left out.
+PROFILE_CATEGORIES = (
+    ("database (asyncpg)", re.compile(r"\(asyncpg/")),
+    ("HTTP client (httpx, aiohttp)", re.compile(r"\((httpx|httpcore|h11|aiohttp|httpx_aiohttp)/")),
+    ("Kafka publish", re.compile(r"KafkaBroker\.publish|\(aiokafka/producer")),
+    ("Kafka fetch and commit", re.compile(r"\(aiokafka/")),
+    ("FastStream consume and middlewares", re.compile(r"\((faststream|fast_depends|anyio)/")),
+    ("pydantic (validate, dump)", re.compile(r"pydantic")),
+    ("OpenTelemetry spans", re.compile(r"\((opentelemetry|trace|context|propagators)/")),
+    ("JSON", re.compile(r"\(json/")),
+    ("metrics and logs", re.compile(r"prometheus_client|structlog|\(logging/")),
+)
+IDLE = re.compile(r"^(Runner\.run|EpollSelector\.select|select) \(")
+
+
+def profile_summary(path: Path) -> dict[str, float]:
+    """Share of a service's busy samples per category (py-spy's raw format: frames;...;frames count)."""
+    counts: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        frames = stack.split(";")
+        if IDLE.match(frames[-1]):
+            continue
+        category = next((name for frame in reversed(frames) for name, pattern in PROFILE_CATEGORIES
+                         if pattern.search(frame)), "own code and the event loop")  # fmt: skip
+        counts[category] = counts.get(category, 0) + int(number)
+    total = sum(counts.values()) or 1
+    return {name: round(100 * n / total, 1) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
 async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | None, paced_seconds: float,
@@ -398,6 +430,10 @@ def main() -> None:
     if len(runs) > 1:
         table = [summary(run, baseline) for run in runs]
         (RESULTS / "scaling.json").write_text(json.dumps(table, indent=2) + "\n")
+    if args.profile:
+        for path in sorted((RESULTS / "profile").glob("*.txt")):
+            shares = ", ".join(f"{name} {share}%" for name, share in profile_summary(path).items())
+            print(f"  profile {path.stem}: {shares}")
     print(f"\nwrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.png'}")
 
 

@@ -129,23 +129,36 @@ class StageRunner(Generic[In]):
 
     async def _in_one_transaction(self, records: Sequence[Received]) -> None:
         started = time.perf_counter()
-        outcomes: list[str] = []
         reads = [self._read(record.body, record.source) for record in records]
+        try:
+            outcomes, rows = await self._batch(records, reads, isolated=False)
+        except _Refused:
+            # A handler refused a message after it may have written part of its work: the whole batch is
+            # rolled back and done again, each message in a savepoint of its own.
+            outcomes, rows = await self._batch(records, reads, isolated=True)
+        await self._relay.publish(rows)
+        per_message = (time.perf_counter() - started) / max(len(records), 1)
+        for outcome in outcomes:
+            self._metrics.handled.labels(self.stage.name, outcome).inc()
+            self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)
+
+    async def _batch(
+        self, records: Sequence[Received], reads: Sequence[_Read], *, isolated: bool
+    ) -> tuple[list[str], list[Enqueued]]:
+        """A batch in one transaction. Messages are refused rarely, so by default none gets a savepoint (two
+        round trips each); ``isolated`` gives each one."""
+        outcomes: list[str] = []
         async with self._pool.acquire() as conn, conn.transaction():
             # The batch's inbox records and outbox rows go in one statement each, not one per message.
             claimed = await inbox.claim_many(conn, self.stage.name, [r.message_id for r in reads if r.message_id])
             outgoing: list[Traced] = []
             for record, read in zip(records, reads, strict=True):
                 with self._record_span(record):
-                    outcome, messages = await self._act(conn, read, claimed)
+                    outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
                 outcomes.append(outcome)
                 outgoing.extend(messages)
             rows = await outbox.enqueue(conn, outgoing)
-        await self._relay.publish(rows)
-        per_message = (time.perf_counter() - started) / max(len(records), 1)
-        for outcome in outcomes:
-            self._metrics.handled.labels(self.stage.name, outcome).inc()
-            self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)
+        return outcomes, rows
 
     async def _concurrently(self, records: Sequence[Received], key_of: Callable[[Any], Hashable]) -> None:
         lanes: dict[Hashable, list[Received]] = {}
@@ -178,16 +191,25 @@ class StageRunner(Generic[In]):
         )  # fmt: skip
 
     async def _process(self, body: bytes, source: Source) -> str:
-        async with self._pool.acquire() as conn, conn.transaction():
-            outcome, rows = await self._handle(conn, body, source)
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcome, rows = await self._handle(conn, body, source, isolated=False)
+        except _Refused:
+            # Rolled back, and done again with the handler in a savepoint. What a handler committed on its own
+            # connections stays (the writer's intents), and makes the second run find the work done.
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcome, rows = await self._handle(conn, body, source, isolated=True)
         await self._relay.publish(rows)
         return outcome
 
-    async def _handle(self, conn: DbConnection, body: bytes, source: Source) -> tuple[str, list[Enqueued]]:
+    async def _handle(
+        self, conn: DbConnection, body: bytes, source: Source, *, isolated: bool = True
+    ) -> tuple[str, list[Enqueued]]:
         """Inbox, handler and outbox of one message, in the caller's transaction."""
         read = self._read(body, source)
         ids = [read.message_id] if read.message_id else []
-        outcome, messages = await self._act(conn, read, await inbox.claim_many(conn, self.stage.name, ids))
+        claimed = await inbox.claim_many(conn, self.stage.name, ids)
+        outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
         return outcome, await outbox.enqueue(conn, messages)
 
     def _read(self, body: bytes, source: Source) -> _Read:
@@ -202,9 +224,12 @@ class StageRunner(Generic[In]):
             return _Read(body, source, message, None)  # another pool's: left to it, before the inbox
         return _Read(body, source, message, message.meta.message_id)  # type: ignore[attr-defined]
 
-    async def _act(self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID]) -> tuple[str, list[Traced]]:
+    async def _act(
+        self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID], *, isolated: bool = True
+    ) -> tuple[str, list[Traced]]:
         """The handler's work on a message the inbox has ``claimed`` for this transaction (taken from the set:
-        a second copy in the same batch is a duplicate too), and what it emits, each in the trace it continues."""
+        a second copy in the same batch is a duplicate too), and what it emits, each in the trace it continues.
+        Not ``isolated``: a refusal raises ``_Refused`` instead of becoming a dead letter."""
         if read.message_id is None:
             return "skipped", []
         if read.message_id not in claimed:
@@ -225,10 +250,16 @@ class StageRunner(Generic[In]):
         ) as db_span:
             db_span.set_attribute("db.system", "postgresql")
             db_span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
+            context = StageContext(conn, self._pool, read.source)
             try:
-                async with conn.transaction():  # a savepoint: a failed handler leaves no half state
-                    outgoing = list(await self.stage.handler(StageContext(conn, self._pool, read.source), read.message))
+                if isolated:
+                    async with conn.transaction():  # a savepoint: a refused message leaves no half state
+                        outgoing = list(await self.stage.handler(context, read.message))
+                else:
+                    outgoing = list(await self.stage.handler(context, read.message))
             except StageError as err:
+                if not isolated:
+                    raise _Refused from err
                 outgoing = [self._dead_letter(meta, read.body, read.source, err.detail)]
                 outcome = "dead_letter"
             traceparent = outbox.current_traceparent()
@@ -250,6 +281,10 @@ class StageRunner(Generic[In]):
             "(docs/schemas), then replay it.",
         )
         return self._dead_letter(meta, body, source, error)
+
+
+class _Refused(Exception):
+    """A handler refused a message in a batch handled without savepoints."""
 
 
 @dataclass(frozen=True)
