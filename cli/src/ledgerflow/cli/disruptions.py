@@ -55,10 +55,10 @@ class Disruptor:
 
     def _kill(self, name: str) -> None:
         # SIGKILL at a random moment of its work: no graceful shutdown, no final offset commit. The
-        # supervisor starts it again, as Kubernetes would; a service still down from the last kill is
-        # waited for, so that every kill hits a running process.
-        deadline = time.monotonic() + 60
-        while self._services.pid(name) is None and time.monotonic() < deadline:
+        # supervisor starts it again, as Kubernetes would; a service still down or starting from the last
+        # kill is waited for until it answers ready, so that every kill hits a process at work.
+        deadline = time.monotonic() + 90
+        while not self._services.is_ready(name) and time.monotonic() < deadline:
             time.sleep(0.5)
         self._services.kill_service(name)
 

@@ -31,6 +31,9 @@ class LocalServices:
     sim_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     http_ports: dict[tuple[str, int], int] = field(default_factory=dict)  # health and metrics of each process
+    # A port is free until its process binds it, seconds after start: without this, two processes started
+    # together could be handed the same one and the second would never answer its health checks.
+    _ports_given: set[int] = field(default_factory=set)
 
     @property
     def run_dir(self) -> Path:
@@ -60,7 +63,8 @@ class LocalServices:
     def start_service(self, name: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
         """Start a service process; replicas of one service share its consumer group."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = free_port(self._ports_given | {self.sim_port})
+        self._ports_given.add(port)
         self.http_ports[(name, replica)] = port
         processes.spawn(
             [sys.executable, "-m", SERVICE_MODULES[name]],
@@ -75,17 +79,24 @@ class LocalServices:
     def pid(self, name: str, replica: int = 1) -> int | None:
         return processes.read_pid(self._pid_file(name, replica))
 
+    def is_ready(self, name: str, replica: int = 1) -> bool:
+        """Ready: its consumers have partitions and its database answers."""
+        port = self.http_ports.get((name, replica))
+        if port is None or self.pid(name, replica) is None:
+            return False
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False  # not listening yet
+
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until every service process answers ready: its consumers have partitions, its database answers."""
+        """Until every service process answers ready."""
         deadline = time.monotonic() + timeout
         waiting = dict(self.http_ports)
         while waiting:
-            for (name, replica), port in list(waiting.items()):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
-                        del waiting[(name, replica)]
-                except httpx.HTTPError:
-                    pass  # not listening yet
+            for name, replica in list(waiting):
+                if self.is_ready(name, replica):
+                    del waiting[(name, replica)]
             if time.monotonic() > deadline:
                 names = ", ".join(f"{name}-{replica}" for name, replica in waiting)
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")

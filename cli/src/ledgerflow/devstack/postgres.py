@@ -8,6 +8,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -115,11 +116,23 @@ class PostgresServer:
             wait_until_listening(self.port, timeout, "PostgreSQL", alive=lambda: process.poll() is None)
         self._ensure_database(user, binaries)
 
-    def _ensure_database(self, user: str | None, binaries: Path) -> None:
+    def _ensure_database(self, user: str | None, binaries: Path, timeout: float = 60.0) -> None:
         psql = [str(binaries / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres"]
-        exists = self._run(user, *psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")
+        exists = self._accepting(user, psql, timeout)
         if exists.strip() != "1":
             self._run(user, *psql, "-c", f'CREATE DATABASE "{DATABASE}"')
+
+    def _accepting(self, user: str | None, psql: list[str], timeout: float) -> str:
+        """After a crash the server listens while it replays its write-ahead log, and refuses connections
+        ("the database system is starting up") until it is done: wait for the first query to answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._run(user, *psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")
+            except PostgresSetupError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
 
     def stop(self) -> None:
         # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected instead of waited for.
