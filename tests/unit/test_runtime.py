@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 
 from ledgerflow.runtime.health import HealthServer
@@ -13,6 +14,7 @@ from ledgerflow.runtime.logs import add_trace_context
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.service import security
 from ledgerflow.runtime.settings import KafkaSettings
+from ledgerflow.runtime.telemetry import tracer_provider
 
 
 def test_plaintext_needs_no_security() -> None:
@@ -76,3 +78,27 @@ def test_log_lines_carry_the_trace_they_were_written_in() -> None:
         event = add_trace_context(None, "info", {"event": "order.posted"})
     assert event["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert add_trace_context(None, "info", {"event": "outside"}) == {"event": "outside"}
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_the_trace_still_travels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    tracer = tracer_provider("ledgerflow-test").get_tracer("test")
+    upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with tracer.start_as_current_span("process", context=propagate.extract({"traceparent": upstream})) as span:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    assert not span.is_recording()
+    assert carrier["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_with_an_exporter_spans_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    provider = tracer_provider("ledgerflow-test")
+    try:
+        span = provider.get_tracer("test").start_span("process")  # never ended: nothing to send at shutdown
+        assert span.is_recording()
+    finally:
+        provider.shutdown()

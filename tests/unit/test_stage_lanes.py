@@ -32,7 +32,7 @@ class RecordingRunner(StageRunner[Note]):
         self.log: list[tuple[str, str, int]] = []
         self.fail_on = fail_on
 
-    async def process(self, body: bytes, source: Source) -> None:
+    async def process(self, body: bytes, source: Source, read: Any = None) -> None:
         note = Note.model_validate_json(body)
         self.log.append(("start", note.order, note.step))
         await asyncio.sleep(0.01)

@@ -91,14 +91,29 @@ class OutboxRelay:
 
     Handlers publish their own rows right after commit; the sweep only picks up rows left behind
     by a crash between commit and publish. A row published twice is dropped by the consumer's inbox.
+
+    Rows sent are marked published in bulk, every ``mark_seconds``, not one statement per batch: a row sent
+    and not yet marked when the process dies is sent again by the next sweep, which the inbox absorbs. The
+    sweep leaves rows younger than ``grace_seconds`` to their handlers, so it never races the marking.
     """
 
-    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, sweep_seconds: float, grace_seconds: float = 5.0):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        *,
+        sweep_seconds: float,
+        grace_seconds: float = 5.0,
+        mark_seconds: float = 0.25,
+    ) -> None:
         self._pool = pool
         self._broker = broker
         self._sweep_seconds = sweep_seconds
         self._grace_seconds = grace_seconds
+        self._mark_seconds = mark_seconds
+        self._sent: list[int] = []
         self._task: asyncio.Task[None] | None = None
+        self._marker: asyncio.Task[None] | None = None
 
     async def publish(self, rows: Sequence[Enqueued]) -> None:
         """Send rows just committed, from memory, in the current trace; then mark them published."""
@@ -125,9 +140,18 @@ class OutboxRelay:
                 if token is not None:
                     otel_context.detach(token)
         await asyncio.gather(*pending)
-        await self._pool.execute(
-            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.row_id for r in rows]
-        )
+        self._sent.extend(r.row_id for r in rows)
+
+    async def mark_sent(self) -> int:
+        """Mark the rows sent since the last call as published."""
+        sent, self._sent = self._sent, []
+        if sent:
+            try:
+                await self._pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
+            except BaseException:
+                self._sent[:0] = sent  # marked on the next round, or sent again by the sweep after a crash
+                raise
+        return len(sent)
 
     async def sweep(self) -> int:
         return await self._publish_where("created_at < now() - make_interval(secs => $1::float8)", self._grace_seconds)
@@ -168,12 +192,24 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._marker = asyncio.create_task(self._mark_forever(), name="outbox-marker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._marker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        with contextlib.suppress(Exception):  # what is left unmarked is sent again by the next sweep
+            await self.mark_sent()
+
+    async def _mark_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._mark_seconds)
+            try:
+                await self.mark_sent()
+            except Exception:  # the database is away: the rows stay listed for the next round
+                log.warning("outbox.mark_failed", pending=len(self._sent))
 
     async def _run(self) -> None:
         while True:

@@ -112,9 +112,10 @@ class StageRunner(Generic[In]):
         self._metrics = metrics
         self._tracer = tracer
 
-    async def process(self, body: bytes, source: Source) -> None:
+    async def process(self, body: bytes, source: Source, read: _Read | None = None) -> None:
+        """One message in its own transaction (``read``: the record already parsed, when it was)."""
         started = time.perf_counter()
-        outcome = await self._process(body, source)
+        outcome = await self._process(read or self._read(body, source))
         self._metrics.handled.labels(self.stage.name, outcome).inc()
         self._metrics.handler_seconds.labels(self.stage.name).observe(time.perf_counter() - started)
 
@@ -161,19 +162,22 @@ class StageRunner(Generic[In]):
         return outcomes, rows
 
     async def _concurrently(self, records: Sequence[Received], key_of: Callable[[Any], Hashable]) -> None:
-        lanes: dict[Hashable, list[Received]] = {}
+        # Each record is parsed once, for its lane and its handler.
+        lanes: dict[Hashable, list[tuple[Received, _Read]]] = {}
         for record in records:
-            lanes.setdefault(_lane(self.stage.input_model, key_of, record.body), []).append(record)
+            read = self._read(record.body, record.source)
+            lane = ("unreadable", record.body[:64]) if read.message is None else key_of(read.message)
+            lanes.setdefault(lane, []).append((record, read))
 
         # Each message in flight holds a connection for its inbox transaction and its handler takes
         # others for its own commits: fewer lanes than half the pool, or they wait on each other forever.
         in_flight = asyncio.Semaphore(max(1, (self._pool.get_max_size() - 2) // 2))
 
-        async def run_lane(lane: list[Received]) -> None:
-            for record in lane:
+        async def run_lane(lane: list[tuple[Received, _Read]]) -> None:
+            for record, read in lane:
                 async with in_flight:
                     with self._record_span(record):
-                        await self.process(record.body, record.source)
+                        await self.process(record.body, record.source, read)
 
         results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -190,23 +194,20 @@ class StageRunner(Generic[In]):
                         "messaging.kafka.message.offset": record.source.offset or 0},
         )  # fmt: skip
 
-    async def _process(self, body: bytes, source: Source) -> str:
+    async def _process(self, read: _Read) -> str:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                outcome, rows = await self._handle(conn, body, source, isolated=False)
+                outcome, rows = await self._handle(conn, read, isolated=False)
         except _Refused:
             # Rolled back, and done again with the handler in a savepoint. What a handler committed on its own
             # connections stays (the writer's intents), and makes the second run find the work done.
             async with self._pool.acquire() as conn, conn.transaction():
-                outcome, rows = await self._handle(conn, body, source, isolated=True)
+                outcome, rows = await self._handle(conn, read, isolated=True)
         await self._relay.publish(rows)
         return outcome
 
-    async def _handle(
-        self, conn: DbConnection, body: bytes, source: Source, *, isolated: bool = True
-    ) -> tuple[str, list[Enqueued]]:
+    async def _handle(self, conn: DbConnection, read: _Read, *, isolated: bool = True) -> tuple[str, list[Enqueued]]:
         """Inbox, handler and outbox of one message, in the caller's transaction."""
-        read = self._read(body, source)
         ids = [read.message_id] if read.message_id else []
         claimed = await inbox.claim_many(conn, self.stage.name, ids)
         outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
@@ -370,14 +371,6 @@ def _received(topic: str, record: Any) -> Received:
     headers = {key: value.decode(errors="replace") for key, value in (getattr(record, "headers", None) or ())}
     source = Source(topic=topic, partition=getattr(record, "partition", None), offset=getattr(record, "offset", None))
     return Received(body=record.value or b"", source=source, headers=headers)
-
-
-def _lane(model: type[BaseModel], key_of: Callable[[Any], Hashable], body: bytes) -> Hashable:
-    """The lane of a record; an unreadable one goes alone (it only becomes a dead letter)."""
-    try:
-        return key_of(model.model_validate_json(body))
-    except ValidationError:
-        return ("unreadable", body[:64])
 
 
 def new_correlation() -> uuid.UUID:

@@ -63,23 +63,6 @@ class BooksNumbering:
         await self._save(entity, prefix, value, number)
         return value, number
 
-    async def used(self, entity: str, prefix: str, number: str) -> None:
-        value = numeric_tail(number, prefix)
-        if value is None:
-            return
-        await self._pool.execute(
-            """INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)
-               VALUES ($1, $2, $3, $4, $5, now())
-               ON CONFLICT (tenant_id, entity, prefix) DO UPDATE
-               SET last_value = excluded.last_value, last_number = excluded.last_number
-               WHERE books_numbering.last_value IS NULL OR books_numbering.last_value < excluded.last_value""",
-            self._tenant,
-            entity,
-            prefix,
-            value,
-            number,
-        )
-
     async def _save(self, entity: str, prefix: str, value: int | None, number: str | None) -> None:
         await self._pool.execute(
             """INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)

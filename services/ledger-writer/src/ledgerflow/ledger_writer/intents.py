@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import asyncpg
@@ -104,6 +104,58 @@ async def open_intent(
     return _intent(row)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """An intent as it stood before this attempt, and whether opening it already counted the attempt's send."""
+
+    intent: Intent
+    send_counted: bool
+
+
+async def open_for_sending(
+    pool: asyncpg.Pool, tenant_id: str, document_key: str, entity: str, doc_number: str | None
+) -> Opened:
+    """``open_intent`` and, for a document still to be posted, the first send counted, in one round trip.
+
+    The returned intent shows the attempts made before this one, so that ``outcome_unknown`` still says
+    whether an earlier send may have reached the books. A send counted and then not made (a reference
+    that is missing) only costs a look-up before the next send.
+    """
+    row = await pool.fetchrow(
+        """WITH prior AS (
+               SELECT attempts, doc_number FROM document_intents WHERE tenant_id = $1 AND document_key = $2),
+           written AS (
+               INSERT INTO document_intents (tenant_id, document_key, entity, request_id, doc_number, attempts)
+               VALUES ($1, $2, $3, $4, $5, 1)
+               ON CONFLICT (tenant_id, document_key) DO UPDATE
+               SET attempts = CASE WHEN document_intents.doc_number IS DISTINCT FROM excluded.doc_number THEN 1
+                                   ELSE document_intents.attempts + 1 END,
+                   request_id = CASE WHEN document_intents.doc_number IS DISTINCT FROM excluded.doc_number
+                                     THEN excluded.request_id ELSE document_intents.request_id END,
+                   doc_number = excluded.doc_number, status = 'pending', error = NULL, updated_at = now()
+               WHERE document_intents.status = 'pending'
+                  OR (document_intents.status = 'failed'
+                      AND document_intents.doc_number IS DISTINCT FROM excluded.doc_number)
+               RETURNING *)
+           SELECT written.*, true AS send_counted,
+                  CASE WHEN prior.doc_number IS DISTINCT FROM written.doc_number THEN 0
+                       ELSE coalesce(prior.attempts, 0) END AS attempts_before
+           FROM written LEFT JOIN prior ON true
+           UNION ALL
+           SELECT document_intents.*, false, attempts FROM document_intents
+           WHERE tenant_id = $1 AND document_key = $2 AND NOT EXISTS (SELECT 1 FROM written)""",
+        tenant_id,
+        document_key,
+        entity,
+        request_id_for(tenant_id, document_key, doc_number),
+        doc_number,
+    )
+    if row is None:  # inserted meanwhile by another transaction, after this statement's snapshot
+        return Opened(await open_intent(pool, tenant_id, document_key, entity, doc_number), send_counted=False)
+    intent = _intent(row)
+    return Opened(replace(intent, attempts=row["attempts_before"]), send_counted=row["send_counted"])
+
+
 async def load(pool: asyncpg.Pool, tenant_id: str, document_key: str) -> Intent | None:
     row = await pool.fetchrow(
         "SELECT * FROM document_intents WHERE tenant_id = $1 AND document_key = $2", tenant_id, document_key
@@ -134,9 +186,27 @@ async def mark_sending(pool: asyncpg.Pool, intent: Intent) -> None:
     )
 
 
-async def mark_posted(pool: asyncpg.Pool, intent: Intent, record: dict[str, object]) -> Intent:
+@dataclass(frozen=True)
+class NumberUsed:
+    """The document's number, as a step of the books' ``prefix`` + digits sequence (``books_numbering``)."""
+
+    prefix: str
+    value: int
+    number: str
+
+
+async def mark_posted(
+    pool: asyncpg.Pool, intent: Intent, record: dict[str, object], used: NumberUsed | None = None
+) -> Intent:
+    """Settle the intent; with ``used``, move the books' last number on in the same round trip."""
     row = await pool.fetchrow(
-        """UPDATE document_intents
+        """WITH numbered AS (
+               INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)
+               SELECT $1, $8, $9, $10, $11, now() WHERE $10::bigint IS NOT NULL
+               ON CONFLICT (tenant_id, entity, prefix) DO UPDATE
+               SET last_value = excluded.last_value, last_number = excluded.last_number
+               WHERE books_numbering.last_value IS NULL OR books_numbering.last_value < excluded.last_value)
+           UPDATE document_intents
            SET status = 'posted', external_id = $3, sync_token = $4, total = $5, balance = $6,
                doc_number = coalesce($7, doc_number), error = NULL, updated_at = now()
            WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
@@ -147,6 +217,10 @@ async def mark_posted(pool: asyncpg.Pool, intent: Intent, record: dict[str, obje
         _decimal(record.get("TotalAmt")),
         _decimal(record.get("Balance")),
         record.get("DocNumber"),
+        intent.entity,
+        used.prefix if used else None,
+        used.value if used else None,
+        used.number if used else None,
     )
     return _intent(row)
 

@@ -143,7 +143,8 @@ class DocumentWriter:
     async def post(self, numbered: NumberedDocument, posted: dict[str, Posted]) -> Posted:
         doc = numbered.document
         entity = mapping.ENTITIES[doc.type]
-        intent = await intents.open_intent(self._pool, self._tenant, doc.key, entity, numbered.doc_number)
+        opened = await intents.open_for_sending(self._pool, self._tenant, doc.key, entity, numbered.doc_number)
+        intent = opened.intent
         if intent.status == "posted":
             if not self._verify or await self._still_in_books(intent):
                 return Posted(intent, _outcome(numbered, intent))
@@ -166,7 +167,8 @@ class DocumentWriter:
             failed = await intents.mark_failed(self._pool, intent, missing.error, self._command_id)
             return Posted(failed, _failed(numbered, missing.error))
         for attempt in range(1, SEND_ATTEMPTS + 1):
-            await intents.mark_sending(self._pool, intent)
+            if attempt > 1 or not opened.send_counted:
+                await intents.mark_sending(self._pool, intent)
             try:
                 record = await self._client.create(self._realm, entity, body, str(intent.request_id))
             except AmbiguousOutcome:
@@ -257,9 +259,10 @@ class DocumentWriter:
         return Posted(failed, _failed(numbered, error))
 
     async def _settle(self, numbered: NumberedDocument, intent: Intent, record: dict[str, Any]) -> Posted:
-        settled = await intents.mark_posted(self._pool, intent, record)
-        if settled.doc_number:
-            await self._books_numbering.used(intent.entity, self._prefix, settled.doc_number)
+        number = record.get("DocNumber") or intent.doc_number
+        value = numeric_tail(str(number) if number else None, self._prefix)
+        used = intents.NumberUsed(self._prefix, value, str(number)) if value is not None else None
+        settled = await intents.mark_posted(self._pool, intent, record, used)
         return Posted(settled, _outcome(numbered, settled))
 
 
