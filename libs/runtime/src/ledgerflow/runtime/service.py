@@ -98,7 +98,14 @@ class Service:
         self.app = FastStream(self.broker, specification=AsyncAPI(title=name, version="0.1.0"))
         self.runners: dict[str, StageRunner[Any]] = {}
         self.subscribers = [
-            subscribe(self.broker, stage, self.runners, batch_size=self.settings.consumer_batch_size)
+            subscribe(
+                self.broker,
+                stage,
+                self.runners,
+                batch_size=self.settings.consumer_batch_size,
+                fetch_min_bytes=self.settings.kafka.fetch_min_bytes,
+                fetch_max_wait_ms=self.settings.kafka.fetch_max_wait_ms,
+            )
             for stage in stages
         ]
         self._declare_outputs()

@@ -21,6 +21,10 @@ class KafkaSettings(BaseSettings):
     linger_ms: int = Field(
         default=5, ge=0, description="How long a producer waits to fill a batch: one request carries many messages."
     )
+    fetch_min_bytes: int = Field(
+        default=1, ge=1, description="Bytes a consumer's fetch waits for (up to fetch_max_wait_ms) before it returns."
+    )
+    fetch_max_wait_ms: int = Field(default=500, ge=0, description="The longest a fetch waits for fetch_min_bytes.")
 
 
 class DatabaseSettings(BaseSettings):

@@ -91,6 +91,7 @@ def create_service(
         accepts=lambda command: writer.serves(command.meta.tenant_id),
         outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
         concurrency_key=command_lane,
+        idempotent=True,  # intents: a command handled again posts nothing again and answers the same
     )
     reference = Stage(
         name=REFERENCE_STAGE,
