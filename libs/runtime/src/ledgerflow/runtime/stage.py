@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
 import structlog
+from aiokafka import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -124,6 +125,9 @@ class StageRunner(Generic[In]):
         outcome = await self._process(read or self._read(body, source))
         self._metrics.handled.labels(self.stage.name, outcome).inc()
         self._metrics.handler_seconds.labels(self.stage.name).observe(time.perf_counter() - started)
+
+    async def flush_outbox(self) -> int:
+        return await self._relay.flush_leftovers()
 
     async def process_batch(self, records: Sequence[Received]) -> None:
         """Handle a batch; the caller commits its offsets only once this returns, so an offset is never
@@ -385,6 +389,7 @@ def subscribe(
 
     subscriber = broker.subscriber(
         stage.input_topic,
+        listener=_LeftoversFirst(stage.name, runners),
         group_id=stage.group or stage.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
@@ -412,6 +417,31 @@ def subscribe(
             raise
 
     return subscriber
+
+
+LEFTOVERS_TIMEOUT_SECONDS = 10.0
+
+
+class _LeftoversFirst(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On an assignment, the service's unsent outbox rows go out before any message of its new partitions is read."""
+
+    def __init__(self, stage: str, runners: dict[str, StageRunner[Any]]) -> None:
+        self._stage = stage
+        self._runners = runners
+
+    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[Any]) -> None:
+        runner = self._runners.get(self._stage)
+        if runner is None or not assigned:
+            return
+        try:
+            # Bounded: a rebalance must not hang on a database that does not answer.
+            if sent := await asyncio.wait_for(runner.flush_outbox(), timeout=LEFTOVERS_TIMEOUT_SECONDS):
+                log.info("outbox.leftovers_sent", stage=self._stage, published=sent)
+        except Exception:  # the database is away: the periodic sweep sends them later
+            log.exception("outbox.leftovers_failed", stage=self._stage)
 
 
 # How long a consumer waits for records when there are none (a read returns as soon as any arrive; an
