@@ -28,8 +28,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from ledgerflow.devstack.ports import free_port, wait_until_listening
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
-from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
 
 TOKEN = "bench-token"
 RESULTS = Path(__file__).parent / "results" / "transport.json"

@@ -61,13 +61,15 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.devstack.ports import free_port, wait_until_listening
 from ledgerflow.devstack.postgres import PostgresServer
-from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
-from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
-from ledgerflow.ledger_writer.posting import DocumentWriter
-from ledgerflow.ledger_writer.qbo import mapping
-from ledgerflow.ledger_writer.qbo.client import QboError, QuickBooksClient
-from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
-from ledgerflow.ledger_writer.references import DDL as REFERENCES_DDL
+from ledgerflow.ledger_writer.books import Company
+from ledgerflow.ledger_writer.posting.documents import DocumentWriter
+from ledgerflow.ledger_writer.posting.intents import DDL as INTENTS_DDL
+from ledgerflow.ledger_writer.posting.numbering import DDL as BOOKS_NUMBERING_DDL
+from ledgerflow.ledger_writer.targets.qbo import mapping
+from ledgerflow.ledger_writer.targets.qbo.books import QboBooks
+from ledgerflow.ledger_writer.targets.qbo.client import QboError, QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.targets.qbo.references import DDL as REFERENCES_DDL
 from ledgerflow.runtime.database import migrate
 from ledgerflow.runtime.metrics import Metrics
 
@@ -132,7 +134,8 @@ class OrderFailed(Exception):
 async def post_with_writer(pool: asyncpg.Pool, client: QuickBooksClient, command: LedgerCommand) -> int:
     """What the writer's handler does with one command; the number of documents posted."""
     tenant = command.meta.tenant_id
-    outcomes = await DocumentWriter(pool, client, tenant, realm=tenant).post_all(command)
+    books = QboBooks(pool, client, Company(tenant, tenant), command.matching, str(command.meta.message_id))
+    outcomes = await DocumentWriter(pool, books, tenant, command).post_all()
     failed = [o for o in outcomes if o.status is not LedgerStatus.POSTED]
     if failed:
         raise OrderFailed(f"{tenant}: {failed[0].error}")

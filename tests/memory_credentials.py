@@ -11,8 +11,8 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials.endpoint import Grant
-from ledgerflow.ledger_writer.credentials.store import Credentials, HeldCredentials, after_refresh
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import Grant
+from ledgerflow.ledger_writer.targets.qbo.credentials.store import Credentials, HeldCredentials, after_refresh
 
 
 class MemoryCredentialStore:

@@ -10,7 +10,7 @@ import pytest
 
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
 from ledgerflow.devstack.stack import Stack, StackState
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 
 BASE = Path(__file__).resolve().parents[2] / ".ledgerflow"
 CACHE = BASE / "cache"

@@ -8,7 +8,7 @@ from typing import Any
 
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.contracts import DeadLetter, LedgerStatus, Topic, dead_letter_topic, message_key
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.pipeline import publish_and_wait, publish_raw_bytes, raw_order, read_topic
 
 

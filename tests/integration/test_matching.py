@@ -8,7 +8,7 @@ from typing import Any
 
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.contracts import LedgerStatus
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.pipeline import publish_and_wait, raw_order
 from tests.integration.test_lifecycle import SHOP, _configure
 

@@ -7,7 +7,7 @@ from typing import Any
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.watching import wait_for_outcomes
 from ledgerflow.contracts import NumberingPolicy, TransactionMode
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.test_numbering import make_plan, publish_plans
 
 

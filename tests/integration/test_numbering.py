@@ -28,7 +28,7 @@ from ledgerflow.contracts import (
     message_key,
 )
 from ledgerflow.ingest.normalizers import normalize
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.main import app
 from ledgerflow.contracts import DocumentPlan, DocumentType, Topic
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.pipeline import publish_and_wait, raw_order, read_topic
 
 SHOP = "shop"

@@ -9,7 +9,7 @@ import asyncpg
 
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.contracts import LedgerStatus, OrderNormalized, Topic
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.pipeline import publish_and_wait, raw_order, read_topic
 
 

@@ -18,7 +18,7 @@ from ledgerflow.ingest.webhooks import (
     create_webhook_app,
     signature_of,
 )
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from ledgerflow.runtime.settings import KafkaSettings
 
 SECRET = "whsec-integration"

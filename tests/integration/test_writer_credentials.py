@@ -23,11 +23,11 @@ from ledgerflow.cli.publishing import publish_envelopes
 from ledgerflow.cli.watching import wait_for_outcomes
 from ledgerflow.contracts import LedgerStatus, RawOrderEnvelope
 from ledgerflow.devstack.ports import free_port, wait_until_listening
-from ledgerflow.ledger_writer.credentials.cipher import TokenCipher, new_key
-from ledgerflow.ledger_writer.credentials.endpoint import TokenEndpoint
-from ledgerflow.ledger_writer.credentials.provider import TokenProvider, refresh_counter
-from ledgerflow.ledger_writer.credentials.store import DDL as CREDENTIALS_DDL
-from ledgerflow.ledger_writer.credentials.store import PostgresCredentialStore, put_refresh_token
+from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher, new_key
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import TokenEndpoint
+from ledgerflow.ledger_writer.targets.qbo.credentials.provider import TokenProvider, refresh_counter
+from ledgerflow.ledger_writer.targets.qbo.credentials.store import DDL as CREDENTIALS_DDL
+from ledgerflow.ledger_writer.targets.qbo.credentials.store import PostgresCredentialStore, put_refresh_token
 from ledgerflow.runtime.database import create_pool, migrate
 from ledgerflow.runtime.settings import DatabaseSettings
 from tests.integration.pipeline import raw_order

@@ -15,7 +15,7 @@ from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.publishing import publish_envelopes
 from ledgerflow.cli.watching import wait_for_outcomes
 from ledgerflow.contracts import LedgerStatus
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 from tests.integration.pipeline import raw_order
 
 ORDERS = 16

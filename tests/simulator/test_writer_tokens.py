@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials.endpoint import TokenEndpoint
-from ledgerflow.ledger_writer.credentials.provider import TokenProvider, refresh_counter
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import TokenEndpoint
+from ledgerflow.ledger_writer.targets.qbo.credentials.provider import TokenProvider, refresh_counter
 from ledgerflow.runtime.metrics import Metrics
 from tests.memory_credentials import MemoryCredentialStore
 from tests.simulator.conftest import SimServer

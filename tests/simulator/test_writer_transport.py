@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ledgerflow.ledger_writer.qbo.client import AmbiguousOutcome, QboFaultError, QuickBooksClient, equals
+from ledgerflow.ledger_writer.books import AmbiguousOutcome
+from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient, equals
 from tests.simulator.conftest import TOKEN, SimServer, invoice_body, plain
 
 

@@ -13,11 +13,11 @@ import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials.cipher import TokenCipher, TokenKeyError, new_key
-from ledgerflow.ledger_writer.credentials.endpoint import TokenEndpoint, TokenEndpointError
-from ledgerflow.ledger_writer.credentials.provider import CredentialsRefused, TokenProvider, refresh_counter
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.settings import QboSettings, TokenKeySettings
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher, TokenKeyError, new_key
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import TokenEndpoint, TokenEndpointError
+from ledgerflow.ledger_writer.targets.qbo.credentials.provider import CredentialsRefused, TokenProvider, refresh_counter
 from ledgerflow.runtime.metrics import Metrics
 from tests.memory_credentials import MemoryCredentialStore
 

@@ -9,8 +9,8 @@ import random
 import httpx
 import pytest
 
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
-from ledgerflow.ledger_writer.qbo.rate_limit import ARRIVAL_SPREAD_SECONDS, WINDOW_SECONDS, CompanyLimiter
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.rate_limit import ARRIVAL_SPREAD_SECONDS, WINDOW_SECONDS, CompanyLimiter
 from ledgerflow.qbo_sim.app import Simulator, create_app
 from ledgerflow.qbo_sim.chaos import FaultPlan
 from ledgerflow.qbo_sim.limits import Limits, Throttle

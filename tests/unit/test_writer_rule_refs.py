@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedDocument, PlannedLine
-from ledgerflow.ledger_writer.qbo import mapping
+from ledgerflow.ledger_writer.targets.qbo import mapping
 
 IDS = {("Class", "Camping"): "c1", ("Class", "Online"): "c2", ("Department", "West"): "d1",
        ("Account", "A/R EUR"): "a1", ("Account", "Stripe Clearing"): "a2", ("TaxCode", "NON"): "NON"}  # fmt: skip

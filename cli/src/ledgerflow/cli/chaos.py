@@ -38,7 +38,7 @@ from ledgerflow.contracts import DocumentAction, Topic
 from ledgerflow.contracts.topics import all_topics
 from ledgerflow.devstack.stack import Stack
 from ledgerflow.ingest.normalizers import normalize
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.modes import plan as plan_order
 

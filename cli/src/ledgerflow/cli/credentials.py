@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials import store
-from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
-from ledgerflow.ledger_writer.credentials.store import StoredCompany
+from ledgerflow.ledger_writer.targets.qbo.credentials import store
+from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
+from ledgerflow.ledger_writer.targets.qbo.credentials.store import StoredCompany
 from ledgerflow.runtime.database import create_pool, migrate
 from ledgerflow.runtime.settings import DatabaseSettings
 

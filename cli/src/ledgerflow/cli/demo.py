@@ -19,8 +19,8 @@ from ledgerflow.cli.samples import sample_connections_path, sample_named, sample
 from ledgerflow.cli.watching import Outcomes, wait_for_outcomes
 from ledgerflow.contracts import Channel, LedgerEvent, LedgerStatus, quantize
 from ledgerflow.devstack.stack import Stack
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient, equals
-from ledgerflow.ledger_writer.qbo.mapping import ENTITIES
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.mapping import ENTITIES
 from ledgerflow.planner.connections import ConnectionSettings
 
 LATER_PAID = "acme-1002-bank-deposit-unpaid"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from ledgerflow.cli.reconcile import Reconciliation
     from ledgerflow.devstack.stack import Stack
-    from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
+    from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
@@ -496,8 +496,8 @@ def reconcile(
 
     from ledgerflow.cli.reconcile import reconcile_tenant
     from ledgerflow.cli.reconcile_report import print_report, report_json
-    from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
     from ledgerflow.ledger_writer.settings import WriterSettings
+    from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 
     writer = WriterSettings()
     url = _database_url(database_url, home)
@@ -548,8 +548,8 @@ DatabaseUrlOption = Annotated[str | None, typer.Option(help="PostgreSQL URL (def
 
 
 def _token_cipher() -> TokenCipher:
-    from ledgerflow.ledger_writer.credentials.cipher import TokenCipher, TokenKeyError
     from ledgerflow.ledger_writer.settings import TokenKeySettings
+    from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher, TokenKeyError
 
     key = TokenKeySettings().key
     if key is None:
@@ -580,7 +580,7 @@ def _read_refresh_token(path: Path | None) -> SecretStr:
 @tokens_app.command("key")
 def tokens_key() -> None:
     """Print a new encryption key for LEDGERFLOW_TOKEN_KEY (put it in the Secret, never in a file in git)."""
-    from ledgerflow.ledger_writer.credentials.cipher import new_key
+    from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import new_key
 
     sys.stdout.write(new_key() + "\n")
 
@@ -616,7 +616,7 @@ def tokens_store(
 def tokens_rekey(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
     """Encrypt every stored token again with the first key of LEDGERFLOW_TOKEN_KEY, so the others can be retired."""
     from ledgerflow.cli.credentials import reencrypt
-    from ledgerflow.ledger_writer.credentials.cipher import TokenKeyError
+    from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenKeyError
 
     cipher = _token_cipher()
     try:

@@ -22,8 +22,8 @@ import asyncpg
 
 from ledgerflow.cli.dead_letters import read_dead_letters
 from ledgerflow.contracts import DeadLetter, DocumentAction, DocumentType, message_key, quantize
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
-from ledgerflow.ledger_writer.qbo.mapping import ENTITIES
+from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.targets.qbo.mapping import ENTITIES
 
 SERVICE_SCHEMAS = ("ingest", "planner", "numbering", "ledger_writer")
 

@@ -76,8 +76,12 @@ class Service:
         settings: ServiceSettings | None = None,
         provider: TracerProvider | None = None,
         metrics: Metrics | None = None,
+        on_start: Callable[[], Awaitable[None]] | None = None,
+        on_stopping: Callable[[], Awaitable[None]] | None = None,
         on_stop: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_start`` runs once the pool, the relay and the consumers are up; ``on_stopping`` first thing on
+        stop, while they still are (work of the service's own beside its stages); ``on_stop`` last."""
         self.name = name
         self.schema = schema
         self.ddl = ddl
@@ -85,6 +89,8 @@ class Service:
         self.settings = settings or ServiceSettings()
         self.provider = provider or tracer_provider(name)
         self.metrics = metrics or Metrics()
+        self._on_start = on_start
+        self._on_stopping = on_stopping
         self._on_stop = on_stop
         self.broker = make_broker(
             self.settings.kafka,
@@ -134,6 +140,11 @@ class Service:
         return self._pool
 
     @property
+    def relay(self) -> OutboxRelay:
+        assert self._relay is not None, "the service is not started"
+        return self._relay
+
+    @property
     def http_port(self) -> int:
         assert self._health is not None
         return self._health.port
@@ -151,9 +162,13 @@ class Service:
         self._health = HealthServer(settings.http_host, settings.http_port, self.metrics.registry, self.readiness)
         await self._health.start()
         self._lag_task = asyncio.create_task(self._watch_lag(), name="consumer-lag")
+        if self._on_start is not None:
+            await self._on_start()
         log.info("service.started", service=self.name, http_port=self._health.port)
 
     async def stop(self) -> None:
+        if self._on_stopping is not None:
+            await self._on_stopping()
         if self._lag_task is not None:
             self._lag_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

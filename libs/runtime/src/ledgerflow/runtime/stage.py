@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -68,6 +68,19 @@ class StageContext:
 Handler: TypeAlias = Callable[[StageContext, In], Awaitable[Sequence[Outgoing]]]
 
 
+@dataclass(frozen=True)
+class Filed:
+    """A message a filing stage keeps for later work: where it came from, and the trace it continues."""
+
+    message: Any
+    source: Source
+    traceparent: str | None
+    body: bytes  # as received: the message need not be encoded again to be kept
+
+
+Filer: TypeAlias = Callable[[DbConnection, Sequence[Filed]], Awaitable[None]]
+
+
 @dataclass
 class Stage(Generic[In]):
     """A service's step: what it reads, and the plain function that turns a message into messages."""
@@ -75,20 +88,19 @@ class Stage(Generic[In]):
     name: str
     input_topic: str
     input_model: type[In]
-    handler: Handler[In]
+    handler: Handler[In] | None = None
     group: str | None = None  # the consumer group, when not the stage's name (writer pools)
     accepts: Callable[[Any], bool] | None = None  # messages for another pool are left to it, before the inbox
     outputs: tuple[tuple[str, type[BaseModel]], ...] = ()  # what it emits, for the AsyncAPI document
-    # How a batch is handled. None: in one transaction, in log order (stages that only touch their own
-    # database). A function: each message in its own transaction, messages with the same key in log order,
-    # different keys concurrently (the writer: orders of one tenant in parallel, an order's commands in turn).
-    concurrency_key: Callable[[Any], Hashable] | None = None
-    # With a concurrency key: the handler's effects are its own commits, idempotent by themselves (the
-    # writer's intents: a command handled twice posts nothing twice and answers the same). Its messages then
-    # run outside any transaction, and the batch's inbox records and outbox rows are written together once
-    # its lanes are done: four round trips per batch instead of four per message. A message redelivered
-    # after a crash is handled again and the inbox keeps what it emits from going out twice.
-    idempotent: bool = False
+    # Instead of a handler per message: a stage that files its messages away for later work (the writer's
+    # company queues) gets one call per batch, inside the batch's transaction, with every message that is new.
+    filer: Filer | None = None
+    # Told what a batch filed once its transaction has committed (the writer wakes the companies concerned).
+    after_commit: Callable[[Sequence[Filed]], None] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.filer is None):
+            raise ValueError(f"stage {self.name}: give it a handler or a filer, not both")
 
 
 def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetail, payload: str) -> Outgoing:
@@ -119,13 +131,6 @@ class StageRunner(Generic[In]):
         self._metrics = metrics
         self._tracer = tracer
 
-    async def process(self, body: bytes, source: Source, read: _Read | None = None) -> None:
-        """One message in its own transaction (``read``: the record already parsed, when it was)."""
-        started = time.perf_counter()
-        outcome = await self._process(read or self._read(body, source))
-        self._metrics.handled.labels(self.stage.name, outcome).inc()
-        self._metrics.handler_seconds.labels(self.stage.name).observe(time.perf_counter() - started)
-
     async def flush_outbox(self) -> int:
         return await self._relay.flush_leftovers()
 
@@ -133,21 +138,20 @@ class StageRunner(Generic[In]):
         """Handle a batch; the caller commits its offsets only once this returns, so an offset is never
         committed past a message that is still being handled (or failed: the batch is then redelivered,
         and the inbox drops what was done already)."""
-        if self.stage.concurrency_key is None:
-            await self._in_one_transaction(records)
-        else:
-            await self._concurrently(records, self.stage.concurrency_key)
+        await self._in_one_transaction(records)
 
     async def _in_one_transaction(self, records: Sequence[Received]) -> None:
         started = time.perf_counter()
         reads = [self._read(record.body, record.source) for record in records]
         try:
-            outcomes, rows = await self._batch(records, reads, isolated=False)
+            outcomes, rows, filed = await self._batch(records, reads, isolated=False)
         except _Refused:
             # A handler refused a message after it may have written part of its work: the whole batch is
             # rolled back and done again, each message in a savepoint of its own.
-            outcomes, rows = await self._batch(records, reads, isolated=True)
+            outcomes, rows, filed = await self._batch(records, reads, isolated=True)
         await self._relay.publish(rows)
+        if filed and self.stage.after_commit is not None:
+            self.stage.after_commit(filed)
         per_message = (time.perf_counter() - started) / max(len(records), 1)
         for outcome in outcomes:
             self._metrics.handled.labels(self.stage.name, outcome).inc()
@@ -155,81 +159,25 @@ class StageRunner(Generic[In]):
 
     async def _batch(
         self, records: Sequence[Received], reads: Sequence[_Read], *, isolated: bool
-    ) -> tuple[list[str], list[Enqueued]]:
+    ) -> tuple[list[str], list[Enqueued], list[Filed]]:
         """A batch in one transaction. Messages are refused rarely, so by default none gets a savepoint (two
         round trips each); ``isolated`` gives each one."""
         outcomes: list[str] = []
+        filed: list[Filed] = []
         async with self._pool.acquire() as conn, conn.transaction():
             # The batch's inbox records and outbox rows go in one statement each, not one per message.
             claimed = await inbox.claim_many(conn, self.stage.name, [r.message_id for r in reads if r.message_id])
             outgoing: list[Traced] = []
             for record, read in zip(records, reads, strict=True):
                 with self._record_span(record):
-                    outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
+                    outcome, messages = await self._act(conn, read, claimed, isolated=isolated, filed=filed)
                 outcomes.append(outcome)
                 outgoing.extend(messages)
+            if filed:
+                assert self.stage.filer is not None
+                await self.stage.filer(conn, filed)
             rows = await outbox.enqueue(conn, outgoing)
-        return outcomes, rows
-
-    async def _concurrently(self, records: Sequence[Received], key_of: Callable[[Any], Hashable]) -> None:
-        # Each record is parsed once, for its lane and its handler.
-        lanes: dict[Hashable, list[tuple[int, Received, _Read]]] = {}
-        for index, record in enumerate(records):
-            read = self._read(record.body, record.source)
-            lane = ("unreadable", record.body[:64]) if read.message is None else key_of(read.message)
-            lanes.setdefault(lane, []).append((index, record, read))
-        handled: dict[int, tuple[_Read, str, list[Traced]]] = {}
-
-        # Each message in flight holds a connection for its inbox transaction and its handler takes
-        # others for its own commits: fewer lanes than half the pool, or they wait on each other forever.
-        in_flight = asyncio.Semaphore(max(1, (self._pool.get_max_size() - 2) // 2))
-
-        async def run_lane(lane: list[tuple[int, Received, _Read]]) -> None:
-            for index, record, read in lane:
-                async with in_flight:
-                    with self._record_span(record):
-                        if self.stage.idempotent:
-                            handled[index] = (read, *await self._run_idempotent(read))
-                        else:
-                            await self.process(record.body, record.source, read)
-
-        started = time.perf_counter()
-        results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
-        if handled:  # what was done is recorded, even when a lane failed and the batch comes again
-            await self._record_handled([handled[i] for i in sorted(handled)], started)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise failures[0]
-
-    async def _run_idempotent(self, read: _Read) -> tuple[str, list[Traced]]:
-        """The handler alone, no transaction around it; the inbox decides later whether its output is new."""
-        if read.message_id is None:
-            return "skipped", []
-        async with self._pool.acquire() as conn:
-            return await self._act(conn, read, {read.message_id}, isolated=True, savepoint=False)
-
-    async def _record_handled(self, handled: Sequence[tuple[_Read, str, list[Traced]]], started: float) -> None:
-        """The inbox records of messages handled in lanes, and the outbox rows of those that are new, at once."""
-        outcomes: list[str] = []
-        outgoing: list[Traced] = []
-        async with self._pool.acquire() as conn, conn.transaction():
-            claimed = await inbox.claim_many(
-                conn, self.stage.name, [r.message_id for r, _, _ in handled if r.message_id]
-            )
-            for read, outcome, messages in handled:
-                if read.message_id is not None:
-                    if read.message_id not in claimed:  # handled before, or a second copy in this batch
-                        log.info("message.duplicate", stage=self.stage.name, message_id=str(read.message_id))
-                        outcome, messages = "duplicate", []
-                    claimed.discard(read.message_id)
-                outcomes.append(outcome)
-                outgoing.extend(messages)
-            rows = await outbox.enqueue(conn, outgoing)
-        await self._relay.publish(rows)
-        per_message = (time.perf_counter() - started) / len(handled)
-        for outcome in outcomes:
-            self._metrics.handled.labels(self.stage.name, outcome).inc()
-            self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)
+        return outcomes, rows, filed
 
     def _record_span(self, record: Received) -> Any:
         """Each message of a batch continues its own trace (the one its producer started)."""
@@ -240,25 +188,6 @@ class StageRunner(Generic[In]):
                         "messaging.kafka.destination.partition": record.source.partition or 0,
                         "messaging.kafka.message.offset": record.source.offset or 0},
         )  # fmt: skip
-
-    async def _process(self, read: _Read) -> str:
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                outcome, rows = await self._handle(conn, read, isolated=False)
-        except _Refused:
-            # Rolled back, and done again with the handler in a savepoint. What a handler committed on its own
-            # connections stays (the writer's intents), and makes the second run find the work done.
-            async with self._pool.acquire() as conn, conn.transaction():
-                outcome, rows = await self._handle(conn, read, isolated=True)
-        await self._relay.publish(rows)
-        return outcome
-
-    async def _handle(self, conn: DbConnection, read: _Read, *, isolated: bool = True) -> tuple[str, list[Enqueued]]:
-        """Inbox, handler and outbox of one message, in the caller's transaction."""
-        ids = [read.message_id] if read.message_id else []
-        claimed = await inbox.claim_many(conn, self.stage.name, ids)
-        outcome, messages = await self._act(conn, read, claimed, isolated=isolated)
-        return outcome, await outbox.enqueue(conn, messages)
 
     def _read(self, body: bytes, source: Source) -> _Read:
         try:
@@ -273,13 +202,12 @@ class StageRunner(Generic[In]):
         return _Read(body, source, message, message.meta.message_id)  # type: ignore[attr-defined]
 
     async def _act(
-        self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID], *, isolated: bool = True,
-        savepoint: bool = True,
-    ) -> tuple[str, list[Traced]]:  # fmt: skip
+        self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID], *, isolated: bool, filed: list[Filed]
+    ) -> tuple[str, list[Traced]]:
         """The handler's work on a message the inbox has ``claimed`` for this transaction (taken from the set:
         a second copy in the same batch is a duplicate too), and what it emits, each in the trace it continues.
-        Not ``isolated``: a refusal raises ``_Refused`` instead of becoming a dead letter. ``isolated`` without
-        a ``savepoint``: the handler runs outside a transaction (an idempotent stage's)."""
+        Not ``isolated``: a refusal raises ``_Refused`` instead of becoming a dead letter. A filing stage's
+        message is added to ``filed`` instead."""
         if read.message_id is None:
             return "skipped", []
         if read.message_id not in claimed:
@@ -293,6 +221,10 @@ class StageRunner(Generic[In]):
         span = trace.get_current_span()
         span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
         span.set_attribute("ledgerflow.correlation_id", str(meta.correlation_id))
+        if self.stage.filer is not None:
+            filed.append(Filed(read.message, read.source, outbox.current_traceparent(), read.body))
+            return "filed", []
+        assert self.stage.handler is not None
 
         outcome = "handled"
         with self._tracer.start_as_current_span(
@@ -302,7 +234,7 @@ class StageRunner(Generic[In]):
             db_span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
             context = StageContext(conn, self._pool, read.source)
             try:
-                if isolated and savepoint:
+                if isolated:
                     async with conn.transaction():  # a savepoint: a refused message leaves no half state
                         outgoing = list(await self.stage.handler(context, read.message))
                 else:

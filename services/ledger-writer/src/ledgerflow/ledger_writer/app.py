@@ -1,45 +1,39 @@
+"""The writer's composition: commands filed into company queues, drained by this process's share of companies."""
+
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 from opentelemetry.sdk.trace import TracerProvider
 
 from ledgerflow.contracts import (
     LedgerCommand,
     LedgerEvent,
-    NumberingMode,
     NumberRejected,
     ReferenceData,
     ReferenceSyncRequest,
     Topic,
 )
-from ledgerflow.ledger_writer.books_numbering import DDL as BOOKS_NUMBERING_DDL
-from ledgerflow.ledger_writer.credentials.cipher import TokenCipher
-from ledgerflow.ledger_writer.credentials.endpoint import TokenEndpoint
-from ledgerflow.ledger_writer.credentials.provider import TokenProvider, refresh_counter
-from ledgerflow.ledger_writer.credentials.store import DDL as CREDENTIALS_DDL
-from ledgerflow.ledger_writer.credentials.store import PostgresCredentialStore
-from ledgerflow.ledger_writer.handler import STAGE, make_handler
-from ledgerflow.ledger_writer.intents import DDL as INTENTS_DDL
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
-from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.commands import STAGE, CommandHandler
+from ledgerflow.ledger_writer.intake import companies_of, make_filer
+from ledgerflow.ledger_writer.posting.intents import DDL as INTENTS_DDL
+from ledgerflow.ledger_writer.posting.numbering import DDL as BOOKS_NUMBERING_DDL
+from ledgerflow.ledger_writer.queue.completion import Completions
+from ledgerflow.ledger_writer.queue.drain import DrainDeps, DrainSettings
+from ledgerflow.ledger_writer.queue.metrics import QueueMetrics
+from ledgerflow.ledger_writer.queue.runner import QueueRunner, writer_id
+from ledgerflow.ledger_writer.queue.schema import DDL as QUEUE_DDL
 from ledgerflow.ledger_writer.reference_sync import STAGE as REFERENCE_STAGE
-from ledgerflow.ledger_writer.reference_sync import make_reference_handler
-from ledgerflow.ledger_writer.references import DDL as REFERENCES_DDL
 from ledgerflow.ledger_writer.settings import WriterSettings
+from ledgerflow.ledger_writer.targets.qbo import DDL as QBO_DDL
+from ledgerflow.ledger_writer.targets.qbo import QuickBooksOnline
+from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
 from ledgerflow.runtime.stage import Stage
 from ledgerflow.runtime.telemetry import tracer_provider
-
-
-def command_lane(command: LedgerCommand) -> tuple[str, ...]:
-    """Commands of different orders post concurrently (the per-company limiter bounds them); an order's
-    commands go in turn. In next-number mode a tenant's commands go in turn, so its numbers reach the
-    books in sequence."""
-    tenant = command.meta.tenant_id
-    if command.numbering.mode is NumberingMode.NEXT_NUMBER:
-        return (tenant,)
-    return (tenant, command.connection_id, command.channel.value, command.channel_order_id)
 
 
 def create_service(
@@ -51,70 +45,62 @@ def create_service(
     provider = provider or tracer_provider("ledgerflow-ledger-writer")
     metrics = Metrics()
     key = writer.token_key.key
-    endpoint = TokenEndpoint(
-        writer.qbo.refresh_url,
-        writer.qbo.client_id,
-        writer.qbo.client_secret,
-        timeout=writer.qbo.timeout_seconds,
-        tracer=provider.get_tracer("ledgerflow.ledger_writer.credentials"),
+
+    def pool() -> asyncpg.Pool:
+        return service.pool  # exists once the service has started
+
+    # A malformed token key stops the writer here, before it starts.
+    target = QuickBooksOnline(
+        writer.qbo, pool, token_cipher=TokenCipher(key) if key is not None else None, metrics=metrics, provider=provider
     )
-    tokens = TokenProvider(
-        # The pool exists once the service has started; a malformed key stops the writer here, before that.
-        PostgresCredentialStore(lambda: service.pool, TokenCipher(key) if key is not None else None),
-        endpoint,
-        margin_seconds=writer.qbo.refresh_margin_seconds,
-        recheck_seconds=writer.qbo.credentials_recheck_seconds,
-        refreshes=refresh_counter(metrics.registry),
-    )
-    client = QuickBooksClient(
-        writer.qbo.base_url,
-        writer.qbo.token.get_secret_value(),
-        minorversion=writer.qbo.minorversion,
-        timeout=writer.qbo.timeout_seconds,
-        tracer=provider.get_tracer("ledgerflow.ledger_writer.qbo"),
-        metrics=metrics,
-        limiter=CompanyLimiter(
-            writer.qbo.requests_per_minute,
-            writer.qbo.concurrent,
-            on_wait=lambda realm, seconds: metrics.rate_limit_wait.labels(realm).inc(seconds),
+    owner = writer_id()
+    runner = QueueRunner(
+        DrainDeps(
+            pool=pool,
+            owner=owner,
+            target=target,
+            handler=CommandHandler(pool, target, metrics),
+            completions=Completions(pool, lambda: service.relay, owner),
+            slots=asyncio.Semaphore(writer.max_in_flight),
+            metrics=QueueMetrics(metrics.registry, writer.pool, writer.queue_warn_depth),
+            tracer=provider.get_tracer("ledgerflow.ledger_writer.queue"),
         ),
-        throttle_pause=writer.qbo.throttle_pause_seconds,
-        attempts=writer.qbo.attempts,
-        tokens=tokens,
+        DrainSettings(writer.lease_seconds, writer.poll_seconds, writer.idle_release_seconds),
+        writer_pool=writer.pool,
+        max_companies=writer.max_companies,
+        quantum_seconds=writer.quantum_seconds,
     )
-    stage = Stage(
+    filer, woken = make_filer(target, writer.pool), companies_of(target, runner.wake)
+    commands = Stage(
         name=STAGE,
         input_topic=Topic.COMMANDS,
         input_model=LedgerCommand,
-        handler=make_handler(writer, client, metrics),
+        filer=filer,
+        after_commit=woken,
         group=f"{STAGE}-{writer.pool}",
         accepts=lambda command: writer.serves(command.meta.tenant_id),
         outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
-        concurrency_key=command_lane,
-        idempotent=True,  # intents: a command handled again posts nothing again and answers the same
     )
     reference = Stage(
         name=REFERENCE_STAGE,
         input_topic=Topic.REFERENCE_REQUESTS,
         input_model=ReferenceSyncRequest,
-        handler=make_reference_handler(writer, client),
+        filer=filer,
+        after_commit=woken,
         group=f"{REFERENCE_STAGE}-{writer.pool}",
         accepts=lambda request: writer.serves(request.meta.tenant_id),
         outputs=((Topic.REFERENCE, ReferenceData),),
     )
-
-    async def close_clients() -> None:
-        await client.aclose()
-        await endpoint.aclose()
-
     service = Service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
-        ddl=(*INTENTS_DDL, *REFERENCES_DDL, *BOOKS_NUMBERING_DDL, *CREDENTIALS_DDL),
-        stages=[stage, reference],
+        ddl=(*QUEUE_DDL, *INTENTS_DDL, *BOOKS_NUMBERING_DDL, *QBO_DDL),
+        stages=[commands, reference],
         settings=settings,
         provider=provider,
         metrics=metrics,
-        on_stop=close_clients,
+        on_start=runner.start,
+        on_stopping=runner.stop,
+        on_stop=target.aclose,
     )
     return service

@@ -60,6 +60,32 @@ class WriterSettings(BaseSettings):
 
     pool: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9-]*$")
     pools: dict[str, list[str]] = Field(default_factory=dict, description="Pool -> tenants, e.g. large tenants.")
+    lease_seconds: float = Field(
+        default=10.0,
+        ge=2.0,
+        description="How long a writer's hold on a company lasts unless renewed: how soon "
+        "another writer takes a company over when its writer dies.",
+    )
+    max_companies: int = Field(default=100, ge=1, description="Companies one writer process drains at once.")
+    max_in_flight: int = Field(default=200, ge=1, description="Documents one writer process posts at once.")
+    quantum_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a company keeps its writer before giving it up to a company "
+        "waiting for one, or to a writer that has too few.",
+    )
+    poll_seconds: float = Field(
+        default=0.25, gt=0, description="How often a writer looks for companies with work it was not told of."
+    )
+    idle_release_seconds: float = Field(
+        default=2.0, ge=0, description="How long a writer keeps a company with nothing to do before letting it go."
+    )
+    queue_warn_depth: int = Field(
+        default=10_000,
+        ge=1,
+        description="Commands queued for one company beyond which the operator is told "
+        "(a metric and a log line); they are still taken and kept.",
+    )
     qbo: QboSettings = Field(default_factory=QboSettings)
     token_key: TokenKeySettings = Field(default_factory=TokenKeySettings)
 

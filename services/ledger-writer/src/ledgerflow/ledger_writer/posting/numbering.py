@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
+from ledgerflow.ledger_writer.books import Books
 
 DDL = (
     """
@@ -38,39 +38,38 @@ def numeric_tail(number: str | None, prefix: str) -> int | None:
 
 
 class BooksNumbering:
-    def __init__(self, pool: asyncpg.Pool, client: QuickBooksClient, tenant_id: str, realm: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, books: Books, tenant_id: str) -> None:
         self._pool = pool
-        self._client = client
+        self._books = books
         self._tenant = tenant_id
-        self._realm = realm
 
-    async def last(self, entity: str, prefix: str) -> tuple[int | None, str | None]:
-        """The highest ``prefix + digits`` number in use in the books for ``entity``."""
+    async def last(self, kind: str, prefix: str) -> tuple[int | None, str | None]:
+        """The highest ``prefix + digits`` number in use in the books for documents of ``kind``."""
         row = await self._pool.fetchrow(
             "SELECT last_value, last_number, checked_at FROM books_numbering "
             "WHERE tenant_id = $1 AND entity = $2 AND prefix = $3",
             self._tenant,
-            entity,
+            kind,
             prefix,
         )
         if row is not None and datetime.now(UTC) - row["checked_at"] < REFRESH_AFTER:
             return row["last_value"], row["last_number"]
-        recent = await self._client.latest(self._realm, entity)
-        numbers = [(numeric_tail(r.get("DocNumber"), prefix), r.get("DocNumber")) for r in recent]
+        recent = await self._books.recent_numbers(kind)
+        numbers = [(numeric_tail(number, prefix), number) for number in recent]
         value, number = max(((v, n) for v, n in numbers if v is not None), default=(None, None))
         if row is not None and row["last_value"] is not None and (value is None or row["last_value"] > value):
             value, number = row["last_value"], row["last_number"]
-        await self._save(entity, prefix, value, number)
+        await self._save(kind, prefix, value, number)
         return value, number
 
-    async def _save(self, entity: str, prefix: str, value: int | None, number: str | None) -> None:
+    async def _save(self, kind: str, prefix: str, value: int | None, number: str | None) -> None:
         await self._pool.execute(
             """INSERT INTO books_numbering (tenant_id, entity, prefix, last_value, last_number, checked_at)
                VALUES ($1, $2, $3, $4, $5, now())
                ON CONFLICT (tenant_id, entity, prefix) DO UPDATE
                SET last_value = excluded.last_value, last_number = excluded.last_number, checked_at = now()""",
             self._tenant,
-            entity,
+            kind,
             prefix,
             value,
             number,

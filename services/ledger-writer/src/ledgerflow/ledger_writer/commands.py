@@ -1,6 +1,10 @@
+"""What a queued command becomes: its documents posted, and the event, dead letter or renumbering it emits."""
+
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+
+import asyncpg
 
 from ledgerflow.contracts import (
     DeadLetter,
@@ -8,31 +12,47 @@ from ledgerflow.contracts import (
     LedgerEvent,
     LedgerStatus,
     NumberRejected,
+    ReferenceSyncRequest,
     Topic,
     dead_letter_topic,
 )
-from ledgerflow.ledger_writer.posting import DocumentWriter, Renumber
-from ledgerflow.ledger_writer.qbo.client import QuickBooksClient
-from ledgerflow.ledger_writer.settings import WriterSettings
+from ledgerflow.ledger_writer.books import Company, Target
+from ledgerflow.ledger_writer.posting.documents import DocumentWriter, Renumber
+from ledgerflow.ledger_writer.queue.store import REFERENCE_SYNC, QueuedCommand
+from ledgerflow.ledger_writer.reference_sync import reference_messages
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Outgoing
-from ledgerflow.runtime.stage import Handler, StageContext
 
 STAGE = "ledger-writer"
 
 
-def make_handler(settings: WriterSettings, client: QuickBooksClient, metrics: Metrics) -> Handler[LedgerCommand]:
-    async def handle_command(ctx: StageContext, command: LedgerCommand) -> Sequence[Outgoing]:
+class CommandHandler:
+    def __init__(self, pool: Callable[[], asyncpg.Pool], target: Target, metrics: Metrics) -> None:
+        self._pool = pool
+        self._target = target
+        self._metrics = metrics
+
+    async def handle(self, queued: QueuedCommand) -> list[Outgoing]:
+        """Raises the books' errors that leave the command queued (``CompanyUnavailable``, ``Throttled``,
+        ``AmbiguousOutcome`` after its tries); anything else it emits."""
+        company = Company(queued.tenant_id, queued.company_id)
+        if queued.kind == REFERENCE_SYNC:
+            request = ReferenceSyncRequest.model_validate_json(queued.payload)
+            return reference_messages(request, await self._target.reference_data(company))
+        return await self.post(LedgerCommand.model_validate_json(queued.payload), company, queued)
+
+    async def post(self, command: LedgerCommand, company: Company, queued: QueuedCommand) -> list[Outgoing]:
         tenant = command.meta.tenant_id
-        writer = DocumentWriter(ctx.pool, client, tenant, settings.realm_for(tenant))
+        books = self._target.books(company, command.matching, str(command.meta.message_id))
+        writer = DocumentWriter(self._pool(), books, tenant, command)
         try:
-            outcomes = await writer.post_all(command)
+            outcomes = await writer.post_all()
         except Renumber as refused:
             # No event yet: numbering sends the command again with a number the books will take.
             return [Outgoing.of(Topic.NUMBER_FEEDBACK, _rejection(command, refused))]
         for outcome in outcomes:
             if outcome.status is LedgerStatus.POSTED:
-                metrics.documents_posted.labels(tenant, outcome.type.value).inc()
+                self._metrics.documents_posted.labels(tenant, outcome.type.value).inc()
         failed = [o for o in outcomes if o.status is LedgerStatus.FAILED]
         event = LedgerEvent(
             meta=command.meta.derive(STAGE),
@@ -46,20 +66,20 @@ def make_handler(settings: WriterSettings, client: QuickBooksClient, metrics: Me
         )
         messages = [Outgoing.of(Topic.EVENTS, event)]
         if failed and failed[0].error is not None:
+            error = failed[0].error
+            self._metrics.dead_letters.labels(STAGE, tenant, error.code).inc()
             letter = DeadLetter(
                 meta=command.meta.derive(f"{STAGE}.dead-letter"),
                 stage=STAGE,
-                source_topic=ctx.source.topic,
-                source_partition=ctx.source.partition,
-                source_offset=ctx.source.offset,
+                source_topic=queued.source.topic,
+                source_partition=queued.source.partition,
+                source_offset=queued.source.offset,
                 source_message_id=command.meta.message_id,
-                error=failed[0].error,
-                payload=command.model_dump_json(),
+                error=error,
+                payload=queued.payload.decode(),
             )
             messages.append(Outgoing.of(dead_letter_topic(Topic.COMMANDS), letter))
         return messages
-
-    return handle_command
 
 
 def _rejection(command: LedgerCommand, refused: Renumber) -> NumberRejected:

@@ -12,9 +12,9 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials.endpoint import Grant, RefreshRefused, TokenEndpoint
-from ledgerflow.ledger_writer.credentials.store import AccessToken, Credentials, CredentialStore
-from ledgerflow.ledger_writer.qbo.client import QboFaultError
+from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import Grant, RefreshRefused, TokenEndpoint
+from ledgerflow.ledger_writer.targets.qbo.credentials.store import AccessToken, Credentials, CredentialStore
 
 log = structlog.get_logger(__name__)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -13,7 +11,9 @@ from httpx_aiohttp import AiohttpTransport
 from opentelemetry import trace
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.qbo.rate_limit import CompanyLimiter
+from ledgerflow.ledger_writer.books import AmbiguousOutcome, Throttled
+from ledgerflow.ledger_writer.posting.retry import backoff
+from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
 from ledgerflow.runtime.metrics import Metrics
 
 
@@ -33,16 +33,6 @@ class QboFaultError(QboError):
         self.message = str(first.get("Message") or first.get("message") or "")
         self.detail = str(first.get("Detail") or first.get("detail") or "")
         super().__init__(f"QuickBooks {self.code}: {self.message} ({self.detail})")
-
-
-class AmbiguousOutcome(QboError):
-    """The request may or may not have taken effect: look the document up before sending it again."""
-
-
-class Throttled(QboError):
-    def __init__(self, retry_after: float | None) -> None:
-        super().__init__("QuickBooks throttled the company (HTTP 429)")
-        self.retry_after = retry_after
 
 
 class BearerTokens(Protocol):
@@ -81,7 +71,7 @@ class QuickBooksClient:
         attempts: int = 5,
         tokens: BearerTokens | None = None,
     ) -> None:
-        self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.qbo")
+        self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.targets.qbo")
         self._metrics = metrics
         self._limiter = limiter or CompanyLimiter(
             on_wait=(lambda realm, s: metrics.rate_limit_wait.labels(realm).inc(s)) if metrics is not None else None
@@ -242,11 +232,6 @@ class QuickBooksClient:
         if response.status_code >= 400:
             raise QboFaultError(response.status_code, "HTTP", [{"code": str(response.status_code)}])
         return dict(body)
-
-
-async def backoff(attempt: int, base: float = 0.2, cap: float = 5.0) -> None:
-    """Exponential backoff with full jitter, so that retries of many orders do not arrive together."""
-    await asyncio.sleep(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 (jitter, not security)
 
 
 def _realm_and_resource(path: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import httpx
 from opentelemetry import trace
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.qbo.client import QboError
+from ledgerflow.ledger_writer.targets.qbo.client import QboError
 
 # OAuth 2 error codes (RFC 6749 5.2) are short identifiers; anything else in the field is not repeated.
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
@@ -53,7 +53,7 @@ class TokenEndpoint:
         self._url = url
         self._client_id = client_id
         self._client_secret = client_secret
-        self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.credentials")
+        self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.targets.qbo.credentials")
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport, headers={"Accept": "application/json"})
 
     async def aclose(self) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import asyncpg
 
 from ledgerflow.contracts import ErrorDetail, derive_message_id
+from ledgerflow.ledger_writer.books import BooksRecord, Linked
 
 DDL = (
     """
@@ -54,6 +55,12 @@ class Intent:
     error: ErrorDetail | None
     failed_by: uuid.UUID | None = None
     reposted: int = 0
+
+    @property
+    def linked(self) -> Linked:
+        """The posted document, for another that refers to it or changes it."""
+        assert self.external_id is not None
+        return Linked(self.external_id, self.entity)
 
     @property
     def outcome_unknown(self) -> bool:
@@ -196,7 +203,7 @@ class NumberUsed:
 
 
 async def mark_posted(
-    pool: asyncpg.Pool, intent: Intent, record: dict[str, object], used: NumberUsed | None = None
+    pool: asyncpg.Pool, intent: Intent, record: BooksRecord, used: NumberUsed | None = None
 ) -> Intent:
     """Settle the intent; with ``used``, move the books' last number on in the same round trip."""
     row = await pool.fetchrow(
@@ -212,11 +219,11 @@ async def mark_posted(
            WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
         intent.tenant_id,
         intent.document_key,
-        str(record["Id"]),
-        str(record.get("SyncToken", "0")),
-        _decimal(record.get("TotalAmt")),
-        _decimal(record.get("Balance")),
-        record.get("DocNumber"),
+        record.external_id,
+        record.version,
+        record.total,
+        record.balance,
+        record.doc_number,
         intent.entity,
         used.prefix if used else None,
         used.value if used else None,
@@ -235,10 +242,6 @@ async def mark_failed(pool: asyncpg.Pool, intent: Intent, error: ErrorDetail, co
         command_id,
     )
     return _intent(row)
-
-
-def _decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 def _intent(row: asyncpg.Record | None) -> Intent:

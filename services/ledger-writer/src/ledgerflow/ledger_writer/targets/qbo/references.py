@@ -14,7 +14,8 @@ from ledgerflow.contracts import (
     WhenMissing,
     derive_message_id,
 )
-from ledgerflow.ledger_writer.qbo.client import QboFaultError, QuickBooksClient, equals
+from ledgerflow.ledger_writer.books import ReferenceMissing
+from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient, equals
 
 DDL = (
     """
@@ -36,14 +37,6 @@ _KNOWN: dict[tuple[str, str, str], str] = {}
 _KNOWN_MAX = 100_000
 DUPLICATE_NAME = "6240"
 PAYABLE = "Accounts Payable"
-
-
-class ReferenceMissing(Exception):
-    """The books lack a customer, item, vendor or account the document needs, and it may not be created."""
-
-    def __init__(self, error: ErrorDetail) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class References:
@@ -214,6 +207,17 @@ class References:
             name,
             external_id,
         )
+
+
+async def remember_ids(pool: asyncpg.Pool, tenant: str, kind: str, names: list[tuple[str, str]]) -> None:
+    """Ids read from the books in bulk (a reference sync), so that posting need not ask for them again."""
+    await pool.executemany(
+        """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
+        [(tenant, kind, name, external_id) for name, external_id in names],
+    )
+    for name, external_id in names:
+        _know(tenant, kind, name, external_id)
 
 
 def _know(tenant: str, kind: str, name: str, external_id: str) -> None:

@@ -11,8 +11,8 @@ from typing import Protocol
 import asyncpg
 from pydantic import SecretStr
 
-from ledgerflow.ledger_writer.credentials.cipher import TokenCipher, TokenKeyError
-from ledgerflow.ledger_writer.credentials.endpoint import Grant
+from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher, TokenKeyError
+from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import Grant
 from ledgerflow.runtime.database import DbConnection
 
 DDL = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class _Realm:
     in_flight: asyncio.Semaphore
     paused_until: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sent: deque[float] = field(default_factory=deque)  # when each request of the last minute went
+    throttled: int = 0
 
 
 class CompanyLimiter:
@@ -51,6 +54,7 @@ class CompanyLimiter:
         # Any window of the limit's length then holds at most the limit, even seen a little late or early.
         self.rate = (requests_per_minute - self.burst) / (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS)
         self.concurrent = concurrent
+        self.requests_per_minute = requests_per_minute
         self._clock = clock
         self._on_wait = on_wait
         self._realms: dict[str, _Realm] = {}
@@ -82,11 +86,46 @@ class CompanyLimiter:
                 state.updated = now
                 if state.tokens >= 1 - TOKEN_ROUNDING:
                     state.tokens -= 1
+                    state.sent.append(now)
+                    self._forget_old(state, now)
                     return
                 await self._sleep((1 - state.tokens) / self.rate)
+
+    def used_last_minute(self, realm: str) -> int:
+        """Requests sent to the company in the last minute, against ``requests_per_minute``."""
+        state = self._realms.get(realm)
+        if state is None:
+            return 0
+        self._forget_old(state, self._clock())
+        return len(state.sent)
+
+    def tokens(self, realm: str) -> tuple[float, float]:
+        """What the company may still send at once, and for how long it is paused: to hand it to another writer."""
+        state = self._realm(realm)
+        now = self._clock()
+        tokens = min(self.burst, state.tokens + (now - state.updated) * self.rate)
+        return tokens, max(0.0, state.paused_until - now)
+
+    def restore(self, realm: str, tokens: float, paused_for: float) -> None:
+        """Continue from what another writer left: a company that changes hands gets no fresh burst."""
+        state = self._realm(realm)
+        now = self._clock()
+        state.tokens = max(0.0, min(self.burst, tokens))
+        state.updated = now
+        state.paused_until = max(state.paused_until, now + paused_for)
+
+    def _forget_old(self, state: _Realm, now: float) -> None:
+        while state.sent and state.sent[0] <= now - WINDOW_SECONDS:
+            state.sent.popleft()
 
     def pause(self, realm: str, seconds: float) -> None:
         """QuickBooks throttled this company: nothing more goes to it for ``seconds``."""
         state = self._realm(realm)
         state.paused_until = max(state.paused_until, self._clock() + seconds)
         state.tokens = 0.0
+        state.throttled += 1
+
+    def throttled(self, realm: str) -> int:
+        """Times QuickBooks throttled the company since this process first called it."""
+        state = self._realms.get(realm)
+        return 0 if state is None else state.throttled

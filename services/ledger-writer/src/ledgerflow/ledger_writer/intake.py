@@ -1,0 +1,54 @@
+"""Commands off Kafka into their companies' queues: a batch filed in one transaction with its inbox records.
+
+Filing never waits on a company's pace, so the topic's offsets move on as fast as the database takes the
+rows, whatever any company's books are doing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ledgerflow.contracts import LedgerCommand, ReferenceSyncRequest
+from ledgerflow.ledger_writer.books import Target
+from ledgerflow.ledger_writer.queue import store
+from ledgerflow.ledger_writer.queue.lanes import command_lane, reference_lane
+from ledgerflow.ledger_writer.queue.store import COMMAND, REFERENCE_SYNC, NewCommand
+from ledgerflow.runtime.database import DbConnection
+from ledgerflow.runtime.stage import Filed, Filer
+
+
+def make_filer(target: Target, writer_pool: str) -> Filer:
+    async def file_commands(conn: DbConnection, filed: Sequence[Filed]) -> None:
+        await store.file(conn, writer_pool, [queued(target, f) for f in filed])
+
+    return file_commands
+
+
+def queued(target: Target, filed: Filed) -> NewCommand:
+    message = filed.message
+    tenant = message.meta.tenant_id
+    if isinstance(message, LedgerCommand):
+        kind, lane = COMMAND, command_lane(message)
+    elif isinstance(message, ReferenceSyncRequest):
+        kind, lane = REFERENCE_SYNC, reference_lane(message)
+    else:  # pragma: no cover (the stages file only these)
+        raise TypeError(f"cannot queue a {type(message).__name__}")
+    return NewCommand(
+        company_id=target.company_of(tenant).company_id,
+        tenant_id=tenant,
+        kind=kind,
+        message_id=message.meta.message_id,
+        lane=lane,
+        payload=filed.body,
+        traceparent=filed.traceparent,
+        source=filed.source,
+    )
+
+
+def companies_of(target: Target, wake: Callable[[list[str]], None]) -> Callable[[Sequence[Filed]], None]:
+    """After a batch commits: wake the companies it filed commands for."""
+
+    def filed(batch: Sequence[Filed]) -> None:
+        wake(sorted({target.company_of(f.message.meta.tenant_id).company_id for f in batch}))
+
+    return filed

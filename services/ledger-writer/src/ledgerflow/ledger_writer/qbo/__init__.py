@@ -1,1 +1,0 @@
-"""QuickBooks Online Accounting API v3 adapter."""

@@ -1,0 +1,208 @@
+"""One leased company drained at its own pace: the head of each lane at once, up to the company's in-flight limit.
+
+Commands of one lane go one after the other (an order's documents in dependency order; a next-number tenant's
+numbers in sequence). A command that fails for a while (the books time out, the database is away) waits in
+its lane and holds up only that lane; a company whose books refuse every call (its credentials) is paused
+with the reason, and its commands wait, untouched, until an operator resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from opentelemetry import propagate, trace
+
+from ledgerflow.ledger_writer.books import Company, CompanyUnavailable, Target, Throttled
+from ledgerflow.ledger_writer.commands import CommandHandler
+from ledgerflow.ledger_writer.queue import store
+from ledgerflow.ledger_writer.queue.completion import Completions
+from ledgerflow.ledger_writer.queue.metrics import QueueMetrics
+from ledgerflow.ledger_writer.queue.store import Done, Held, Lease, QueuedCommand
+from ledgerflow.runtime import outbox
+
+log = structlog.get_logger(__name__)
+
+RETRY_CAP_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class DrainSettings:
+    lease_seconds: float
+    poll_seconds: float
+    idle_release_seconds: float
+
+    @property
+    def trust_seconds(self) -> float:
+        """How long after a renewal was sent the lease is relied on: less than its life, as the database's
+        clock decides when it ends and a stalled round trip eats into it (River's leader election does the same)."""
+        return self.lease_seconds * 0.8
+
+
+@dataclass(frozen=True)
+class DrainDeps:
+    pool: Callable[[], asyncpg.Pool]
+    owner: str
+    target: Target
+    handler: CommandHandler
+    completions: Completions
+    slots: asyncio.Semaphore  # the writer's calls in flight, across its companies
+    metrics: QueueMetrics
+    tracer: trace.Tracer
+
+
+class CompanyDrain:
+    def __init__(self, lease: Lease, deps: DrainDeps, settings: DrainSettings) -> None:
+        self.lease = lease
+        self.company = Company(lease.tenant_id, lease.company_id)
+        self._deps = deps
+        self._settings = settings
+        self._limit = max(1, deps.target.in_flight_limit(self.company))
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self.held_since = time.monotonic()
+        self._trusted_until = self.held_since + settings.trust_seconds
+        self._giving_up = False
+        self._lost = False
+        self._paused = False
+        self._done = 0
+        self._throttled_before = deps.target.rate_state(self.company).throttled
+
+    # ---- told by the runner ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def give_up(self) -> None:
+        """Start no more commands; finish those in flight, then release the company (fairness, shutdown)."""
+        self._giving_up = True
+        self._wake.set()
+
+    def renewed(self, sent_at: float) -> None:
+        self._trusted_until = sent_at + self._settings.trust_seconds
+
+    def lost(self) -> None:
+        """Another writer holds the company now: start nothing more and do not release it."""
+        self._lost = True
+        self._wake.set()
+
+    def held(self) -> Held:
+        """What to tell the database on renewal: the lease, the rate state, and what happened since the last."""
+        done, self._done = self._done, 0
+        rate = self._deps.target.rate_state(self.company)
+        throttled, self._throttled_before = rate.throttled - self._throttled_before, rate.throttled
+        self._deps.metrics.rate(self.company, rate, throttled)
+        return Held(self.company.company_id, self.lease.epoch, rate, throttled=throttled, done=done)
+
+    @property
+    def giving_up(self) -> bool:
+        return self._giving_up
+
+    # ---- the loop ---------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._deps.target.restore_rate(self.company, self.lease.rate)
+        idle_since: float | None = None
+        try:
+            while not (self._giving_up or self._paused or self._lost):
+                if time.monotonic() > self._trusted_until:
+                    log.warning("queue.lease_not_renewed", company=self.company.company_id)
+                    self._lost = True
+                    break
+                self._wake.clear()
+                try:
+                    started = await self._start_heads()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    log.exception("queue.heads_failed", company=self.company.company_id)
+                    await asyncio.sleep(1.0)
+                    continue
+                if self._in_flight or started:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since >= self._settings.idle_release_seconds:
+                    break  # nothing ready: let the company rest (it keeps its work flag if commands wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
+        finally:
+            await self._finish_in_flight()
+        if not self._lost:
+            await store.release(self._deps.pool(), self._deps.owner, self.held())
+
+    async def _start_heads(self) -> int:
+        free = self._limit - len(self._in_flight)
+        ready = await store.heads(self._deps.pool(), self.company.company_id, list(self._in_flight), free)
+        for queued in ready:
+            self._in_flight[queued.lane] = asyncio.create_task(self._run_one(queued), name=f"command-{queued.id}")
+        return len(ready)
+
+    async def _finish_in_flight(self) -> None:
+        # Never released with calls on their way: the next owner would double the company's calls in flight.
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _run_one(self, queued: QueuedCommand) -> None:
+        try:
+            async with self._deps.slots:
+                if self._lost or self._paused:
+                    return
+                waited = (datetime.now(UTC) - queued.queued_at).total_seconds()
+                self._deps.metrics.observe_wait(self.company, waited)
+                await self._handle(queued)
+        except Exception:
+            log.exception("queue.command_crashed", company=self.company.company_id, command=queued.id)
+        finally:
+            self._in_flight.pop(queued.lane, None)
+            self._wake.set()
+
+    async def _handle(self, queued: QueuedCommand) -> None:
+        parent = propagate.extract({"traceparent": queued.traceparent}) if queued.traceparent else None
+        with self._deps.tracer.start_as_current_span(
+            "ledger-writer post", context=parent, kind=trace.SpanKind.INTERNAL,
+            attributes={"ledgerflow.tenant_id": queued.tenant_id, "ledgerflow.company_id": queued.company_id,
+                        "ledgerflow.queue.attempt": queued.attempts + 1},
+        ):  # fmt: skip
+            try:
+                messages = await self._deps.handler.handle(queued)
+            except CompanyUnavailable as unavailable:
+                await self._pause(unavailable)
+                return
+            except Throttled as throttled:
+                await self._retry_later(queued, throttled, throttled.retry_after)
+                return
+            except Exception as exc:  # the books timed out, the database went away: this lane waits a while
+                await self._retry_later(queued, exc, None)
+                return
+            traceparent = outbox.current_traceparent()
+        done = Done(self.company.company_id, self.lease.epoch, queued.id, [(m, traceparent) for m in messages])
+        if await self._deps.completions.complete(done):
+            self._done += 1
+        else:
+            log.warning("queue.completion_fenced", company=self.company.company_id, command=queued.id)
+
+    async def _pause(self, unavailable: CompanyUnavailable) -> None:
+        self._paused = True
+        error = unavailable.error
+        if await store.pause(self._deps.pool(), self.company.company_id, error):
+            log.error("queue.company_paused", tenant=self.company.tenant_id, company=self.company.company_id,
+                      code=error.code, reason=error.message, fix=error.fix)  # fmt: skip
+
+    async def _retry_later(self, queued: QueuedCommand, exc: BaseException, after: float | None) -> None:
+        # Doubling waits with jitter, so that a company whose books are down is not asked again at once.
+        delay = after if after is not None else min(RETRY_CAP_SECONDS, 2.0 ** min(queued.attempts + 1, 9))
+        delay *= random.uniform(0.75, 1.0) if after is None else 1.0  # noqa: S311 (jitter, not security)
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("queue.command_retry", company=self.company.company_id, command=queued.id,
+                    attempt=queued.attempts + 1, retry_in=round(delay, 1), reason=reason)  # fmt: skip
+        self._deps.metrics.retried(self.company)
+        try:
+            await store.retry_later(self._deps.pool(), queued.id, delay, reason)
+        except Exception:  # the database is away: the command is simply tried again
+            log.exception("queue.retry_not_recorded", company=self.company.company_id, command=queued.id)

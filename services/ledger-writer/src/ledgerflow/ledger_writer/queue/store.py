@@ -1,0 +1,422 @@
+"""The company queues in PostgreSQL: filing, leases, the heads of lanes, completion, pauses, and what is queued.
+
+Every statement a writer makes on a company it drains names the lease's epoch: a writer whose lease was
+taken over (it stalled past its expiry) finds its completions refused and leaves the work to the new owner.
+Exactly-once does not rest on that alone: the posting core's intents make a command done twice post once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from ledgerflow.contracts import ErrorDetail
+from ledgerflow.ledger_writer.books import RateState
+from ledgerflow.runtime import outbox
+from ledgerflow.runtime.database import DbConnection
+from ledgerflow.runtime.outbox import Enqueued, Traced
+from ledgerflow.runtime.stage import Source
+
+COMMAND = "command"
+REFERENCE_SYNC = "reference_sync"
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    """A command as filed off its topic, for its company's queue."""
+
+    company_id: str
+    tenant_id: str
+    kind: str
+    message_id: uuid.UUID
+    lane: str
+    payload: bytes
+    traceparent: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class QueuedCommand:
+    id: int
+    company_id: str
+    tenant_id: str
+    kind: str
+    message_id: uuid.UUID
+    lane: str
+    payload: bytes
+    traceparent: str | None
+    source: Source
+    queued_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A company this writer drains, until ``epoch`` changes hands."""
+
+    company_id: str
+    tenant_id: str
+    epoch: int
+    rate: RateState
+    previous_owner: str | None  # another writer's lease that had run out: a takeover
+
+
+@dataclass(frozen=True)
+class Held:
+    """A lease to renew, with what the owner saw of the company since the last renewal."""
+
+    company_id: str
+    epoch: int
+    rate: RateState
+    throttled: int = 0
+    done: int = 0
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """The writer pool as a renewal sees it: how many writers are alive to share how many companies."""
+
+    live_writers: int
+    companies_with_work: int
+    waiting: int  # companies with work that nobody drains
+
+
+@dataclass(frozen=True)
+class Done:
+    """A command finished, with what it emits."""
+
+    company_id: str
+    epoch: int
+    row_id: int
+    messages: Sequence[Traced]
+
+
+@dataclass(frozen=True)
+class CompanyQueue:
+    """What a company has queued and how it is being served (``ledgerflow queues``, metrics)."""
+
+    company_id: str
+    tenant_id: str
+    writer_pool: str
+    depth: int
+    retrying: int
+    oldest_seconds: float | None
+    owner: str | None
+    paused: ErrorDetail | None
+    paused_at: datetime | None
+    used_last_minute: int
+    limit_per_minute: int
+    throttled: int
+    done: int
+    last_error: str | None
+
+
+async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewCommand]) -> None:
+    """Queue commands in the caller's transaction; a company that had none is marked as having work.
+
+    The companies' rows are locked first and in one order, so that a release deciding a company is empty
+    waits for this transaction and then sees its commands (``release``).
+    """
+    if not commands:
+        return
+    companies = sorted({c.company_id: c.tenant_id for c in commands}.items())
+    await conn.execute(
+        """INSERT INTO companies (company_id, tenant_id, writer_pool)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+           ON CONFLICT (company_id) DO UPDATE SET has_work = true, writer_pool = excluded.writer_pool
+           WHERE NOT companies.has_work OR companies.writer_pool <> excluded.writer_pool""",
+        [company for company, _ in companies],
+        [tenant for _, tenant in companies],
+        [writer_pool] * len(companies),
+    )
+    await conn.execute(
+        """INSERT INTO queued_commands (company_id, tenant_id, kind, message_id, lane, payload, traceparent,
+                                        source_topic, source_partition, source_offset)
+           SELECT company_id, tenant_id, kind, message_id, lane, payload, traceparent, topic, part, pos
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::bytea[], $7::text[],
+                       $8::text[], $9::int[], $10::bigint[])
+                WITH ORDINALITY AS c(company_id, tenant_id, kind, message_id, lane, payload, traceparent,
+                                     topic, part, pos, n)
+           ORDER BY n
+           ON CONFLICT (message_id) DO NOTHING""",
+        [c.company_id for c in commands],
+        [c.tenant_id for c in commands],
+        [c.kind for c in commands],
+        [c.message_id for c in commands],
+        [c.lane for c in commands],
+        [c.payload for c in commands],
+        [c.traceparent for c in commands],
+        [c.source.topic for c in commands],
+        [c.source.partition for c in commands],
+        [c.source.offset for c in commands],
+    )
+
+
+async def lease(pool: asyncpg.Pool, owner: str, writer_pool: str, limit: int, ttl: float) -> list[Lease]:
+    """Up to ``limit`` companies with work that nobody drains (or whose drainer's lease ran out), those
+    served longest ago first; each with the rate budget its last owner left."""
+    if limit <= 0:
+        return []
+    rows = await pool.fetch(
+        """WITH chosen AS MATERIALIZED (
+               SELECT company_id, owner AS previous_owner FROM companies
+               WHERE writer_pool = $2 AND has_work AND paused IS NULL
+                 AND (owner IS NULL OR lease_expires_at < now())
+               ORDER BY last_served_at NULLS FIRST, company_id
+               LIMIT $3 FOR UPDATE SKIP LOCKED)
+           UPDATE companies c
+           SET owner = $1, epoch = c.epoch + 1, leased_at = now(),
+               lease_expires_at = now() + make_interval(secs => $4::float8)
+           FROM chosen WHERE c.company_id = chosen.company_id
+           RETURNING c.company_id, c.tenant_id, c.epoch, c.tokens, c.limit_per_minute, chosen.previous_owner,
+                     greatest(0, extract(epoch FROM c.paused_until - now()))::float8 AS paused_for""",
+        owner,
+        writer_pool,
+        limit,
+        ttl,
+    )
+    return [
+        Lease(
+            company_id=row["company_id"],
+            tenant_id=row["tenant_id"],
+            epoch=row["epoch"],
+            rate=RateState(tokens=row["tokens"], paused_for=row["paused_for"] or 0.0),
+            previous_owner=row["previous_owner"],
+        )
+        for row in rows
+    ]
+
+
+async def renew(pool: asyncpg.Pool, owner: str, writer_pool: str, ttl: float, held: Sequence[Held]) -> set[str]:
+    """Extend the leases still ours (and record what was seen of each company); the companies we still hold."""
+    rows = await pool.fetch(
+        """UPDATE companies c
+           SET lease_expires_at = now() + make_interval(secs => $2::float8),
+               used_last_minute = h.used, limit_per_minute = h.lim,
+               throttled = c.throttled + h.throttled, done = c.done + h.done
+           FROM unnest($3::text[], $4::bigint[], $5::int[], $6::int[], $7::int[], $8::int[])
+                AS h(company_id, epoch, used, lim, throttled, done)
+           WHERE c.company_id = h.company_id AND c.owner = $1 AND c.epoch = h.epoch
+           RETURNING c.company_id""",
+        owner,
+        ttl,
+        [h.company_id for h in held],
+        [h.epoch for h in held],
+        [h.rate.used_last_minute for h in held],
+        [h.rate.limit_per_minute for h in held],
+        [h.throttled for h in held],
+        [h.done for h in held],
+    )
+    return {row["company_id"] for row in rows}
+
+
+async def heartbeat(pool: asyncpg.Pool, owner: str, writer_pool: str, ttl: float) -> PoolView:
+    """This writer is alive; how many are, and how many companies they share."""
+    row = await pool.fetchrow(
+        """WITH seen AS (
+               INSERT INTO writers (owner, writer_pool) VALUES ($1, $2)
+               ON CONFLICT (owner) DO UPDATE SET seen_at = now(), writer_pool = excluded.writer_pool)
+           SELECT
+               (SELECT count(*) FROM writers
+                WHERE writer_pool = $2 AND (owner = $1 OR seen_at > now() - make_interval(secs => $3::float8)))
+                   AS live_writers,
+               count(*) FILTER (WHERE has_work AND paused IS NULL) AS with_work,
+               count(*) FILTER (WHERE has_work AND paused IS NULL AND (owner IS NULL OR lease_expires_at < now()))
+                   AS waiting
+           FROM companies WHERE writer_pool = $2""",
+        owner,
+        writer_pool,
+        ttl,
+    )
+    assert row is not None
+    return PoolView(max(1, row["live_writers"]), row["with_work"], row["waiting"])
+
+
+async def leave(pool: asyncpg.Pool, owner: str) -> None:
+    """A writer stopping cleanly: the others need not wait for its heartbeat to lapse."""
+    await pool.execute("DELETE FROM writers WHERE owner = $1 OR seen_at < now() - interval '1 day'", owner)
+
+
+async def release(pool: asyncpg.Pool, owner: str, held: Held) -> bool:
+    """Give the company up (to another writer, or to rest): its rate budget stays with it, and it keeps its
+    work flag only if it has commands. False if it was not ours any more."""
+    async with pool.acquire() as conn, conn.transaction():
+        # A filing that added commands holds the row until it commits; this waits for it, and the statement
+        # after it, in a snapshot of its own, then sees those commands.
+        ours = await conn.fetchval(
+            "SELECT 1 FROM companies WHERE company_id = $1 AND owner = $2 AND epoch = $3 FOR UPDATE",
+            held.company_id,
+            owner,
+            held.epoch,
+        )
+        if ours is None:
+            return False
+        await conn.execute(
+            """UPDATE companies
+               SET owner = NULL, lease_expires_at = NULL, last_served_at = now(),
+                   has_work = EXISTS (SELECT 1 FROM queued_commands WHERE company_id = $1),
+                   tokens = $2, paused_until = now() + make_interval(secs => $3::float8),
+                   used_last_minute = $4, limit_per_minute = $5,
+                   throttled = throttled + $6, done = done + $7
+               WHERE company_id = $1""",
+            held.company_id,
+            held.rate.tokens,
+            held.rate.paused_for,
+            held.rate.used_last_minute,
+            held.rate.limit_per_minute,
+            held.throttled,
+            held.done,
+        )
+    return True
+
+
+async def heads(pool: asyncpg.Pool, company_id: str, busy_lanes: Sequence[str], limit: int) -> list[QueuedCommand]:
+    """The first command of each lane that is not busy and not waiting to be tried again, oldest first."""
+    if limit <= 0:
+        return []
+    rows = await pool.fetch(
+        """SELECT q.* FROM queued_commands q
+           WHERE q.company_id = $1 AND NOT (q.lane = ANY($2::text[]))
+             AND (q.not_before IS NULL OR q.not_before <= now())
+             AND NOT EXISTS (SELECT 1 FROM queued_commands e
+                             WHERE e.company_id = q.company_id AND e.lane = q.lane AND e.id < q.id)
+           ORDER BY q.id LIMIT $3""",
+        company_id,
+        list(busy_lanes),
+        limit,
+    )
+    return [_queued(row) for row in rows]
+
+
+async def complete(conn: DbConnection, owner: str, done: Sequence[Done]) -> tuple[set[int], list[Enqueued]]:
+    """Delete finished commands and write what they emit, in the caller's transaction. Only commands of
+    companies still leased by ``owner`` under the same epoch count; the others are left to their new owner."""
+    rows = await conn.fetch(
+        """DELETE FROM queued_commands q
+           USING unnest($2::bigint[], $3::text[], $4::bigint[]) AS d(id, company_id, epoch)
+           WHERE q.id = d.id
+             AND EXISTS (SELECT 1 FROM companies c
+                         WHERE c.company_id = d.company_id AND c.owner = $1 AND c.epoch = d.epoch)
+           RETURNING q.id""",
+        owner,
+        [d.row_id for d in done],
+        [d.company_id for d in done],
+        [d.epoch for d in done],
+    )
+    deleted = {row["id"] for row in rows}
+    messages = [m for d in done if d.row_id in deleted for m in d.messages]
+    return deleted, await outbox.enqueue(conn, messages)
+
+
+async def retry_later(pool: asyncpg.Pool, row_id: int, delay_seconds: float, error: str) -> None:
+    await pool.execute(
+        """UPDATE queued_commands
+           SET attempts = attempts + 1, not_before = now() + make_interval(secs => $2::float8), last_error = $3
+           WHERE id = $1""",
+        row_id,
+        delay_seconds,
+        error[:2000],
+    )
+
+
+async def pause(pool: asyncpg.Pool, company_id: str, reason: ErrorDetail) -> bool:
+    """Stop draining the company until it is resumed; False when it was paused already."""
+    paused = await pool.fetchval(
+        """UPDATE companies SET paused = $2::jsonb, paused_at = now()
+           WHERE company_id = $1 AND paused IS NULL RETURNING 1""",
+        company_id,
+        reason.model_dump_json(),
+    )
+    return paused is not None
+
+
+async def pause_tenant(pool: asyncpg.Pool, tenant_id: str, reason: ErrorDetail) -> list[str]:
+    rows = await pool.fetch(
+        """UPDATE companies SET paused = $2::jsonb, paused_at = now()
+           WHERE tenant_id = $1 AND paused IS NULL RETURNING company_id""",
+        tenant_id,
+        reason.model_dump_json(),
+    )
+    return [row["company_id"] for row in rows]
+
+
+async def resume_tenant(pool: asyncpg.Pool, tenant_id: str) -> list[str]:
+    """Drain the tenant's paused companies again, their waiting commands first thing."""
+    rows = await pool.fetch(
+        """UPDATE companies SET paused = NULL, paused_at = NULL, has_work = true
+           WHERE tenant_id = $1 AND paused IS NOT NULL RETURNING company_id""",
+        tenant_id,
+    )
+    await pool.execute(
+        "UPDATE queued_commands SET not_before = NULL WHERE company_id = ANY($1::text[])",
+        [row["company_id"] for row in rows],
+    )
+    return [row["company_id"] for row in rows]
+
+
+async def queues(
+    conn: DbConnection | asyncpg.Pool,
+    *,
+    writer_pool: str | None = None,
+    tenant_id: str | None = None,
+    everything: bool = False,
+) -> list[CompanyQueue]:
+    """Each company with queued commands or paused (``everything``: every company), deepest first."""
+    rows = await conn.fetch(
+        """SELECT c.company_id, c.tenant_id, c.writer_pool, c.paused, c.paused_at, c.used_last_minute,
+                  c.limit_per_minute, c.throttled, c.done,
+                  CASE WHEN c.lease_expires_at > now() THEN c.owner END AS owner,
+                  coalesce(q.depth, 0) AS depth, coalesce(q.retrying, 0) AS retrying,
+                  extract(epoch FROM now() - q.oldest)::float8 AS oldest_seconds, q.last_error
+           FROM companies c
+           LEFT JOIN LATERAL (
+               SELECT count(*) AS depth, count(*) FILTER (WHERE attempts > 0) AS retrying, min(queued_at) AS oldest,
+                      (array_agg(last_error ORDER BY id) FILTER (WHERE last_error IS NOT NULL))[1] AS last_error
+               FROM queued_commands WHERE company_id = c.company_id) q ON true
+           WHERE ($1::text IS NULL OR c.writer_pool = $1) AND ($2::text IS NULL OR c.tenant_id = $2)
+             AND ($3 OR c.has_work OR c.paused IS NOT NULL OR $2::text IS NOT NULL)
+           ORDER BY coalesce(q.depth, 0) DESC, c.company_id""",
+        writer_pool,
+        tenant_id,
+        everything,
+    )
+    return [
+        CompanyQueue(
+            company_id=row["company_id"],
+            tenant_id=row["tenant_id"],
+            writer_pool=row["writer_pool"],
+            depth=row["depth"],
+            retrying=row["retrying"],
+            oldest_seconds=row["oldest_seconds"],
+            owner=row["owner"],
+            paused=ErrorDetail.model_validate(json.loads(row["paused"])) if row["paused"] else None,
+            paused_at=row["paused_at"],
+            used_last_minute=row["used_last_minute"],
+            limit_per_minute=row["limit_per_minute"],
+            throttled=row["throttled"],
+            done=row["done"],
+            last_error=row["last_error"],
+        )
+        for row in rows
+    ]
+
+
+def _queued(row: asyncpg.Record) -> QueuedCommand:
+    return QueuedCommand(
+        id=row["id"],
+        company_id=row["company_id"],
+        tenant_id=row["tenant_id"],
+        kind=row["kind"],
+        message_id=row["message_id"],
+        lane=row["lane"],
+        payload=bytes(row["payload"]),
+        traceparent=row["traceparent"],
+        source=Source(row["source_topic"], row["source_partition"], row["source_offset"]),
+        queued_at=row["queued_at"],
+        attempts=row["attempts"],
+    )

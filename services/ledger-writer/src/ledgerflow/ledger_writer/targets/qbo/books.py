@@ -1,0 +1,180 @@
+"""One QuickBooks Online company's books, behind the books interface: requests built, faults translated."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from ledgerflow.contracts import DocumentType, ErrorDetail, MatchingPolicy, NumberedDocument
+from ledgerflow.ledger_writer.books import (
+    BooksRecord,
+    Company,
+    CompanyUnavailable,
+    Draft,
+    Linked,
+    NumberTaken,
+    Refused,
+)
+from ledgerflow.ledger_writer.targets.qbo import mapping
+from ledgerflow.ledger_writer.targets.qbo.changes import DocumentChanges
+from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient, equals
+from ledgerflow.ledger_writer.targets.qbo.references import References
+
+DUPLICATE_DOC_NUMBER = "6140"
+OBJECT_NOT_FOUND = "610"
+_EXISTING_TXN = re.compile(r"TxnId=(\d+)")
+# Refusals that no document of the company can get past: the credentials, or the app's access to the company.
+_UNAUTHORIZED = (401, 403)
+
+
+class QboBooks:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: QuickBooksClient,
+        company: Company,
+        matching: MatchingPolicy,
+        attempt: str,
+    ) -> None:
+        self._client = client
+        self._company = company
+        self._realm = company.company_id
+        self._refs = References(pool, client, company.tenant_id, self._realm, attempt, matching)
+
+    def kind(self, doc_type: DocumentType) -> str:
+        return mapping.ENTITIES[doc_type]
+
+    async def draft(self, numbered: NumberedDocument, linked: Sequence[Linked]) -> Draft:
+        doc = numbered.document
+        kind = self.kind(doc.type)
+        with self._translated(kind):
+            links = [(link.external_id, link.kind) for link in linked]
+            refs = await self._refs.named(mapping.ref_names(doc))
+            if doc.type is DocumentType.PURCHASE_ORDER:
+                vendor = await self._refs.vendor(str(doc.vendor_name))
+                payable = await self._refs.payable_account()
+                body = mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
+                return Draft(kind, body)
+            customer_id = await self._refs.customer(doc)
+            if doc.type is DocumentType.PAYMENT:
+                return Draft(kind, mapping.payment(numbered, customer_id, links, refs), customer_id)
+            estimates = [link for link in links if link[1] == "Estimate"]
+            body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates, refs)
+            if doc.type is DocumentType.REFUND_RECEIPT:
+                account = await self._refs.account(doc.deposit_account or "Undeposited Funds")
+                body["DepositToAccountRef"] = {"value": account}
+            return Draft(kind, body, customer_id)
+
+    async def create(self, draft: Draft, request_id: uuid.UUID) -> BooksRecord:
+        try:
+            with self._translated(draft.kind, keep_duplicates=True):
+                return _record(await self._client.create(self._realm, draft.kind, draft.request, str(request_id)))
+        except QboFaultError as fault:  # a number in use: who holds it decides what happens next
+            holder_id = _EXISTING_TXN.search(fault.detail)
+            assert holder_id is not None
+            with self._translated(draft.kind):
+                holder = await self._client.read(self._realm, draft.kind, holder_id.group(1))
+            raise NumberTaken(_refusal(draft.kind, fault), _record(holder)) from None
+
+    async def find_own(self, numbered: NumberedDocument, draft: Draft) -> BooksRecord | None:
+        doc = numbered.document
+        if numbered.doc_number is not None:
+            where = equals("DocNumber", numbered.doc_number)
+        else:
+            where = f"{equals('CustomerRef', str(draft.customer_id))} AND {equals('TxnDate', doc.txn_date.isoformat())}"
+        with self._translated(draft.kind):
+            candidates = await self._client.query(self._realm, draft.kind, where)
+        for record in candidates:
+            if record.get("PrivateNote") == doc.memo and Decimal(str(record.get("TotalAmt"))) == doc.total:
+                return _record(record)
+        return None
+
+    async def exists(self, document: Linked) -> bool:
+        try:
+            with self._translated(document.kind, keep_missing=True):
+                await self._client.read(self._realm, document.kind, document.external_id)
+        except QboFaultError:
+            return False
+        return True
+
+    async def recent_numbers(self, kind: str) -> list[str]:
+        with self._translated(kind):
+            recent = await self._client.latest(self._realm, kind)
+        return [str(r["DocNumber"]) for r in recent if r.get("DocNumber")]
+
+    async def close_sales_order(self, sales_order: Linked, request_key: uuid.UUID) -> BooksRecord:
+        with self._translated(sales_order.kind):
+            changes = DocumentChanges(self._client, self._realm)
+            return _record(await changes.close_estimate(sales_order.external_id, request_key))
+
+    async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
+        with self._translated(payment.kind):
+            changes = DocumentChanges(self._client, self._realm)
+            ids = [invoice.external_id for invoice in invoices]
+            return _record(await changes.apply_payment(payment.external_id, ids, request_key))
+
+    def _translated(self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False) -> Any:
+        return translated(self._company, kind, keep_duplicates=keep_duplicates, keep_missing=keep_missing)
+
+
+@contextmanager
+def translated(
+    company: Company, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False
+) -> Iterator[None]:
+    """QuickBooks' faults as the books interface's errors; the two a caller handles itself pass through."""
+    try:
+        yield
+    except QboFaultError as fault:
+        if fault.status in _UNAUTHORIZED:
+            raise CompanyUnavailable(_unauthorized(company, fault)) from fault
+        if keep_duplicates and fault.code == DUPLICATE_DOC_NUMBER and _EXISTING_TXN.search(fault.detail):
+            raise
+        if keep_missing and fault.code == OBJECT_NOT_FOUND:
+            raise
+        raise Refused(_refusal(kind, fault)) from fault
+
+
+def _record(record: dict[str, Any]) -> BooksRecord:
+    total, balance = record.get("TotalAmt"), record.get("Balance")
+    return BooksRecord(
+        external_id=str(record["Id"]),
+        version=str(record.get("SyncToken", "0")),
+        doc_number=str(record["DocNumber"]) if record.get("DocNumber") else None,
+        total=None if total is None else Decimal(str(total)),
+        balance=None if balance is None else Decimal(str(balance)),
+        memo=record.get("PrivateNote"),
+    )
+
+
+def _refusal(kind: str, fault: QboFaultError) -> ErrorDetail:
+    return ErrorDetail(
+        code=f"qbo.{fault.code or fault.status}",
+        message=f"QuickBooks refused the {kind.lower()}: {fault.message}. {fault.detail}".strip(),
+        fix="Correct the order or the connection settings as the message says, then replay the order.",
+    )
+
+
+def _unauthorized(company: Company, fault: QboFaultError) -> ErrorDetail:
+    tenant, realm = company.tenant_id, company.company_id
+    resume = f"then `ledgerflow queues resume --tenant {tenant}`"
+    # A refused refresh token already says how to connect the company again.
+    fix = (
+        fault.detail
+        if "ledgerflow tokens store" in fault.detail
+        else (
+            f"Connect company {realm} again and store its tokens (`ledgerflow tokens store --tenant {tenant} "
+            f"--realm {realm}`), or map the tenant to the company its token opens (LEDGERFLOW_QBO_REALMS)"
+        )
+    )
+    return ErrorDetail(
+        code=f"qbo.{fault.code or fault.status}",
+        message=f"QuickBooks Online refused access to company {realm}: {fault.message}"
+        + (f" ({fault.detail})" if fault.detail and fault.detail != fix else ""),
+        fix=f"{fix.rstrip('.')}, {resume}.",
+    )

@@ -1,0 +1,84 @@
+"""Changes to documents already in QuickBooks Online: close an estimate, apply an unapplied payment to invoices.
+
+Both read the document first and send nothing when the change is already there, so a redelivery, a
+lost response or QuickBooks doing it by itself (linking an invoice closes its estimate) ends the same.
+A change is sent with the document's current SyncToken: a document changed meanwhile is read again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledgerflow.contracts import derive_message_id
+from ledgerflow.ledger_writer.books import AmbiguousOutcome
+from ledgerflow.ledger_writer.posting.retry import backoff
+from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient
+
+STALE_OBJECT = "5010"
+CLOSED = "Closed"
+ATTEMPTS = 4
+
+# What to send to bring a record to the wanted state, or None when it is there already.
+Change = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class DocumentChanges:
+    def __init__(self, client: QuickBooksClient, realm: str) -> None:
+        self._client = client
+        self._realm = realm
+
+    async def close_estimate(self, estimate_id: str, request_key: uuid.UUID) -> dict[str, Any]:
+        async def closed(estimate: dict[str, Any]) -> dict[str, Any] | None:
+            return None if estimate.get("TxnStatus") == CLOSED else {"TxnStatus": CLOSED}
+
+        return await self._change("Estimate", estimate_id, closed, request_key)
+
+    async def apply_payment(
+        self, payment_id: str, invoice_ids: Sequence[str], request_key: uuid.UUID
+    ) -> dict[str, Any]:
+        async def applied(record: dict[str, Any]) -> dict[str, Any] | None:
+            lines = list(record.get("Line") or [])
+            linked = {
+                str(link.get("TxnId"))
+                for line in lines
+                for link in line.get("LinkedTxn") or []
+                if link.get("TxnType") == "Invoice"
+            }
+            unapplied = Decimal(str(record.get("UnappliedAmt", record.get("TotalAmt", 0))))
+            added = []
+            for invoice_id in invoice_ids:
+                if invoice_id in linked or unapplied <= 0:
+                    continue
+                current = await self._client.read(self._realm, "Invoice", invoice_id)
+                amount = min(unapplied, Decimal(str(current.get("Balance", 0))))
+                if amount > 0:
+                    added.append({"Amount": amount, "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]})
+                    unapplied -= amount
+            if not added:
+                return None
+            return {"CustomerRef": record["CustomerRef"], "TotalAmt": record["TotalAmt"], "Line": [*lines, *added]}
+
+        return await self._change("Payment", payment_id, applied, request_key)
+
+    async def _change(self, entity: str, external_id: str, change: Change, request_key: uuid.UUID) -> dict[str, Any]:
+        for attempt in range(1, ATTEMPTS + 1):
+            record = await self._client.read(self._realm, entity, external_id)
+            fields = await change(record)
+            if fields is None:
+                return record
+            body = {"Id": record["Id"], "SyncToken": record["SyncToken"], "sparse": True, **fields}
+            # The same change of the same revision is the same request, however often it is sent.
+            request_id = str(derive_message_id("qbo-change", request_key, record["SyncToken"]))
+            try:
+                return await self._client.create(self._realm, entity, body, request_id)
+            except AmbiguousOutcome:
+                await backoff(attempt)
+                continue  # read again: the change may be there
+            except QboFaultError as fault:
+                if fault.code != STALE_OBJECT or attempt == ATTEMPTS:
+                    raise
+                continue  # changed meanwhile: read again
+        raise AmbiguousOutcome(f"{entity} {external_id}: the change could not be confirmed")
