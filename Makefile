@@ -8,7 +8,7 @@ INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml 
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test lint typecheck validate unit schemas bench bench-scaling chaos bench-sim bench-numbering \
-        bench-ingest bench-writer bench-transport bench-rules clean
+        bench-ingest bench-writer bench-transport bench-rules bench-fairness clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ bench: install
 
 bench-scaling: install
 	$(BIN)/python bench/pipeline_bench.py --replicas 1,2 --tenants 1,100 --orders 2000 --paced-seconds 10
+
+# One tenant's 600-order backlog beside 12 small tenants, QuickBooks' limits on; bench/results/fairness.json and .png.
+bench-fairness: install
+	$(BIN)/python bench/fairness_bench.py
 
 # 5,000 orders while services, a broker and PostgreSQL crash and the books misbehave; then reconciled.
 chaos: install

@@ -39,6 +39,11 @@ tokens_app = typer.Typer(
     no_args_is_help=True, help="QuickBooks Online OAuth credentials per company, stored encrypted by the writer."
 )
 app.add_typer(tokens_app, name="tokens")
+queues_app = typer.Typer(
+    help="Each company's queue in the ledger-writer: what waits, its age, its rate, and pauses.",
+    invoke_without_command=True,
+)
+app.add_typer(queues_app, name="queues")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -641,6 +646,79 @@ def tokens_list(database_url: DatabaseUrlOption = None, home: HomeOption = None)
         table.add_row(company.tenant_id, company.realm, _when(company.access_expires_at),
                       _when(company.refresh_expires_at), company.refused or "", _when(company.updated_at))  # fmt: skip
     console.print(table)
+
+
+@queues_app.callback()
+def queues_list(
+    ctx: typer.Context,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's companies (listed even when idle).")] = None,
+    pool: Annotated[str | None, typer.Option(help="Only this writer pool's companies.")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Idle companies too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per company, in a list.")] = False,
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Companies with queued commands or paused, deepest first: queued, oldest, rate used against the limit,
+    throttles, the writer draining each; a paused company with its reason and the fix."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from ledgerflow.cli import queues
+
+    url = _database_url(database_url, home)
+    found = asyncio.run(queues.company_queues(url, tenant=tenant, writer_pool=pool, everything=everything))
+    if as_json:
+        print(json.dumps([queues.as_json(q) for q in found], indent=2))
+        return
+    table = Table(title="Company queues")
+    for column in ("tenant", "company", "pool", "queued", "oldest", "retrying", "rate/min", "throttled", "status",
+                   "writer"):  # fmt: skip
+        table.add_column(column)
+    for q in found:
+        rate = f"{q.used_last_minute}/{q.limit_per_minute}" if q.limit_per_minute else ""
+        table.add_row(q.tenant_id, q.company_id, q.writer_pool, str(q.depth), queues.age(q.oldest_seconds),
+                      str(q.retrying or ""), rate, str(q.throttled or ""), queues.status(q), q.owner or "")  # fmt: skip
+    console.print(table)
+    for q in found:
+        if q.paused is not None:
+            console.print(f"{q.tenant_id} ({q.company_id}) paused: {q.paused.message}\n  fix: {q.paused.fix}",
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        elif q.last_error:
+            console.print(f"{q.tenant_id} ({q.company_id}) retrying: {q.last_error}", highlight=False, soft_wrap=True)
+
+
+@queues_app.command("pause")
+def queues_pause(
+    tenant: Annotated[str, typer.Option(help="Tenant whose companies stop being drained.")],
+    reason: Annotated[str, typer.Option(help="Why, for whoever looks at the queue next.")] = "no reason given",
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Stop posting a tenant's documents: its commands keep being queued, nothing is sent until it is resumed."""
+    from ledgerflow.cli import queues
+
+    paused = asyncio.run(queues.pause(_database_url(database_url, home), tenant, reason))
+    if not paused:
+        err_console.print(f"{tenant}: no running company queue to pause", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{tenant}: paused {', '.join(paused)}", highlight=False)
+
+
+@queues_app.command("resume")
+def queues_resume(
+    tenant: Annotated[str, typer.Option(help="Tenant whose paused companies are drained again.")],
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Drain a paused tenant's companies again (after its credentials are fixed), waiting commands first."""
+    from ledgerflow.cli import queues
+
+    resumed = asyncio.run(queues.resume(_database_url(database_url, home), tenant))
+    if not resumed:
+        err_console.print(f"{tenant}: no paused company queue", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{tenant}: resumed {', '.join(resumed)}", highlight=False)
 
 
 def _when(moment: datetime | None) -> str:

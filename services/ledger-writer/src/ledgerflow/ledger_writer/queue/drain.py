@@ -70,6 +70,7 @@ class CompanyDrain:
         self.held_since = time.monotonic()
         self._trusted_until = self.held_since + settings.trust_seconds
         self._giving_up = False
+        self.ending = False  # out of its loop: releasing the company, not to be renewed
         self._lost = False
         self._paused = False
         self._done = 0
@@ -132,6 +133,7 @@ class CompanyDrain:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
         finally:
+            self.ending = True
             await self._finish_in_flight()
         if not self._lost:
             await store.release(self._deps.pool(), self._deps.owner, self.held())

@@ -129,13 +129,13 @@ class QueueRunner:
     async def _renew(self) -> None:
         sent_at = time.monotonic()
         pool = self._deps.pool()
-        drains = [d for d in self._drains.values() if not self._tasks[d.company.company_id].done()]
+        drains = [d for d in self._drains.values() if not d.ending]
         ttl = self._settings.lease_seconds
         kept = await store.renew(pool, self.owner, self._writer_pool, ttl, [d.held() for d in drains])
         for drain in drains:
             if drain.company.company_id in kept:
                 drain.renewed(sent_at)
-            else:
+            elif not drain.ending:  # one that ended meanwhile released it
                 log.warning("queue.lease_lost", company=drain.company.company_id, owner=self.owner)
                 drain.lost()
         self._view = await store.heartbeat(pool, self.owner, self._writer_pool, ttl)

@@ -1,6 +1,7 @@
 """The company queues' tables, in the writer's schema.
 
-``companies`` holds one row per company: whether it has work, who drains it (a lease with an epoch that
+``companies`` holds one row per company: whether it has work (and when it is next ready, when all it has
+waits to be tried again), who drains it (a lease with an epoch that
 changes with every owner), why it is paused, and what its rate budget was when it last changed hands.
 ``queued_commands`` holds what is still to be done, each in its lane (an order, or a tenant in next-number
 mode); a row is deleted once done, so the table stays small. ``writers`` lists the live writer processes,
@@ -17,6 +18,7 @@ DDL = (
         tenant_id        text        NOT NULL,
         writer_pool      text        NOT NULL,
         has_work         boolean     NOT NULL DEFAULT true,
+        ready_at         timestamptz,
         paused           jsonb,
         paused_at        timestamptz,
         owner            text,

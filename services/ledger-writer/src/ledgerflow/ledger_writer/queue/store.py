@@ -128,8 +128,9 @@ async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewComma
     await conn.execute(
         """INSERT INTO companies (company_id, tenant_id, writer_pool)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-           ON CONFLICT (company_id) DO UPDATE SET has_work = true, writer_pool = excluded.writer_pool
-           WHERE NOT companies.has_work OR companies.writer_pool <> excluded.writer_pool""",
+           ON CONFLICT (company_id) DO UPDATE SET has_work = true, ready_at = NULL, writer_pool = excluded.writer_pool
+           WHERE NOT companies.has_work OR companies.ready_at IS NOT NULL
+              OR companies.writer_pool <> excluded.writer_pool""",
         [company for company, _ in companies],
         [tenant for _, tenant in companies],
         [writer_pool] * len(companies),
@@ -166,7 +167,7 @@ async def lease(pool: asyncpg.Pool, owner: str, writer_pool: str, limit: int, tt
         """WITH chosen AS MATERIALIZED (
                SELECT company_id, owner AS previous_owner FROM companies
                WHERE writer_pool = $2 AND has_work AND paused IS NULL
-                 AND (owner IS NULL OR lease_expires_at < now())
+                 AND (owner IS NULL OR lease_expires_at < now()) AND (ready_at IS NULL OR ready_at <= now())
                ORDER BY last_served_at NULLS FIRST, company_id
                LIMIT $3 FOR UPDATE SKIP LOCKED)
            UPDATE companies c
@@ -222,12 +223,13 @@ async def heartbeat(pool: asyncpg.Pool, owner: str, writer_pool: str, ttl: float
                INSERT INTO writers (owner, writer_pool) VALUES ($1, $2)
                ON CONFLICT (owner) DO UPDATE SET seen_at = now(), writer_pool = excluded.writer_pool)
            SELECT
-               (SELECT count(*) FROM writers
-                WHERE writer_pool = $2 AND (owner = $1 OR seen_at > now() - make_interval(secs => $3::float8)))
+               -- this writer (its row just written is not visible to this statement), and the others alive
+               1 + (SELECT count(*) FROM writers
+                    WHERE writer_pool = $2 AND owner <> $1 AND seen_at > now() - make_interval(secs => $3::float8))
                    AS live_writers,
                count(*) FILTER (WHERE has_work AND paused IS NULL) AS with_work,
-               count(*) FILTER (WHERE has_work AND paused IS NULL AND (owner IS NULL OR lease_expires_at < now()))
-                   AS waiting
+               count(*) FILTER (WHERE has_work AND paused IS NULL AND (owner IS NULL OR lease_expires_at < now())
+                                  AND (ready_at IS NULL OR ready_at <= now())) AS waiting
            FROM companies WHERE writer_pool = $2""",
         owner,
         writer_pool,
@@ -244,7 +246,8 @@ async def leave(pool: asyncpg.Pool, owner: str) -> None:
 
 async def release(pool: asyncpg.Pool, owner: str, held: Held) -> bool:
     """Give the company up (to another writer, or to rest): its rate budget stays with it, and it keeps its
-    work flag only if it has commands. False if it was not ours any more."""
+    work flag only if it has commands, ready when the first of its lanes is (not before a retry is due).
+    False if it was not ours any more."""
     async with pool.acquire() as conn, conn.transaction():
         # A filing that added commands holds the row until it commits; this waits for it, and the statement
         # after it, in a snapshot of its own, then sees those commands.
@@ -257,9 +260,15 @@ async def release(pool: asyncpg.Pool, owner: str, held: Held) -> bool:
         if ours is None:
             return False
         await conn.execute(
-            """UPDATE companies
+            """WITH heads AS (
+                   SELECT min(coalesce(q.not_before, '-infinity')) AS ready_at FROM queued_commands q
+                   WHERE q.company_id = $1
+                     AND NOT EXISTS (SELECT 1 FROM queued_commands e
+                                     WHERE e.company_id = q.company_id AND e.lane = q.lane AND e.id < q.id))
+               UPDATE companies
                SET owner = NULL, lease_expires_at = NULL, last_served_at = now(),
-                   has_work = EXISTS (SELECT 1 FROM queued_commands WHERE company_id = $1),
+                   has_work = (SELECT ready_at IS NOT NULL FROM heads),
+                   ready_at = (SELECT CASE WHEN ready_at > now() THEN ready_at END FROM heads),
                    tokens = $2, paused_until = now() + make_interval(secs => $3::float8),
                    used_last_minute = $4, limit_per_minute = $5,
                    throttled = throttled + $6, done = done + $7
@@ -348,7 +357,7 @@ async def pause_tenant(pool: asyncpg.Pool, tenant_id: str, reason: ErrorDetail) 
 async def resume_tenant(pool: asyncpg.Pool, tenant_id: str) -> list[str]:
     """Drain the tenant's paused companies again, their waiting commands first thing."""
     rows = await pool.fetch(
-        """UPDATE companies SET paused = NULL, paused_at = NULL, has_work = true
+        """UPDATE companies SET paused = NULL, paused_at = NULL, has_work = true, ready_at = NULL
            WHERE tenant_id = $1 AND paused IS NOT NULL RETURNING company_id""",
         tenant_id,
     )
