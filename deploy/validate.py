@@ -80,6 +80,18 @@ KNOWN_METRICS = {
     "ledgerflow_qbo_errors_total",
     "ledgerflow_rate_limit_wait_seconds_total",
     "ledgerflow_documents_posted_total",
+    "ledgerflow_writer_queue_depth",
+    "ledgerflow_writer_queue_oldest_seconds",
+    "ledgerflow_writer_queue_retrying",
+    "ledgerflow_writer_queue_paused",
+    "ledgerflow_writer_queue_over_limit",
+    "ledgerflow_writer_company_requests_last_minute",
+    "ledgerflow_writer_company_requests_limit",
+    "ledgerflow_writer_company_throttled_total",
+    "ledgerflow_writer_queue_wait_seconds",
+    "ledgerflow_writer_queue_retries_total",
+    "ledgerflow_writer_companies_leased",
+    "ledgerflow_writer_lease_takeovers_total",
 }
 METRIC_NAME = re.compile(r"\b(?:faststream|ledgerflow)_[a-z0-9_]+")
 # A token endpoint's address (LEDGERFLOW_QBO_TOKEN_URL) is configuration; every other TOKEN is a credential.
@@ -435,8 +447,14 @@ def writer_pool_problems(
         maximum = scaled_object["spec"].get("maxReplicaCount", 100)  # KEDA's default
         if maximum > partitions:
             problems.append(f"{where}: maxReplicaCount {maximum} > {partitions} partitions")
-        for trigger in scaled_object["spec"]["triggers"]:
+        triggers = scaled_object["spec"]["triggers"]
+        kinds = {trigger.get("type") for trigger in triggers}
+        problems += [f"{where}: no {kind} trigger" for kind in ("kafka", "postgresql") if kind not in kinds]
+        for trigger in triggers:
             meta = trigger.get("metadata", {})
+            if trigger.get("type") == "postgresql":
+                problems += queue_trigger_problems(where, meta, pool, deployments[deployment])
+                continue
             if meta.get("consumerGroup") != WRITER_GROUP_PREFIX + pool:
                 group = meta.get("consumerGroup")
                 problems.append(f"{where}: consumerGroup {group!r} is not {WRITER_GROUP_PREFIX}{pool}")
@@ -444,6 +462,21 @@ def writer_pool_problems(
                 problems.append(f"{where}: topic {meta.get('topic')!r} is not {WRITER_TOPIC}")
             if meta.get("bootstrapServers") != config.get("LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS"):
                 problems.append(f"{where}: bootstrapServers differ from the ConfigMap's")
+    return problems
+
+
+def queue_trigger_problems(where: str, meta: dict[str, Any], pool: str, deployment: Resource) -> list[str]:
+    """The queue trigger counts this pool's companies, in the writer's schema, over the writer's own connection."""
+    problems = []
+    query = str(meta.get("query", ""))
+    if f"writer_pool = '{pool}'" not in query:
+        problems.append(f"{where}: the queue query does not count pool {pool!r}: {query}")
+    if "ledger_writer.companies" not in query:
+        problems.append(f"{where}: the queue query does not read ledger_writer.companies")
+    variable = meta.get("connectionFromEnv")
+    names = {item.get("name") for container in containers(deployment) for item in container.get("env", [])}
+    if variable is not None and variable not in names:
+        problems.append(f"{where}: connectionFromEnv {variable} is not set on the writer's container")
     return problems
 
 

@@ -202,18 +202,32 @@ def test_no_secret_is_rendered_only_referenced(prod: list[Resource]) -> None:
     assert not {"LEDGERFLOW_DATABASE_URL", "LEDGERFLOW_QBO_TOKEN", "LEDGERFLOW_KAFKA_SASL_PASSWORD"} & set(config)
 
 
-def test_each_writer_pool_scales_on_its_own_consumer_group(prod: list[Resource]) -> None:
+def test_each_writer_pool_scales_on_its_own_consumer_group_and_its_own_company_queues(prod: list[Resource]) -> None:
     pools = writer_pools(prod)
     assert sorted(pools.values()) == ["default", "large-tenants"]
     scaled_objects = {so["spec"]["scaleTargetRef"]["name"]: so for so in of_kind(prod, "ScaledObject")}
     assert set(scaled_objects) == set(pools)
     for deployment, pool in pools.items():
         scaled_object = scaled_objects[deployment]
-        [trigger] = scaled_object["spec"]["triggers"]
-        assert trigger["type"] == "kafka"
-        assert trigger["metadata"]["consumerGroup"] == f"ledger-writer-{pool}"
-        assert trigger["metadata"]["topic"] == "ledger.commands"
+        lag, queues = scaled_object["spec"]["triggers"]
+        assert lag["type"] == "kafka"
+        assert lag["metadata"]["consumerGroup"] == f"ledger-writer-{pool}"
+        assert lag["metadata"]["topic"] == "ledger.commands"
+        assert queues["type"] == "postgresql"
+        assert f"FROM ledger_writer.companies WHERE writer_pool = '{pool}'" in queues["metadata"]["query"]
+        assert queues["metadata"]["connectionFromEnv"] == "LEDGERFLOW_DATABASE_URL"
         assert scaled_object["spec"]["maxReplicaCount"] <= PROD_PARTITIONS
+
+
+def test_the_policy_catches_a_queue_trigger_counting_another_pool(prod: list[Resource]) -> None:
+    broken = copy.deepcopy(prod)
+    for scaled_object in of_kind(broken, "ScaledObject"):
+        queues = scaled_object["spec"]["triggers"][1]["metadata"]
+        queues["query"] = queues["query"].replace("large-tenants", "default")
+        queues["connectionFromEnv"] = "DATABASE_URL"
+    problems = "\n".join(validate.manifest_problems(broken, PROD_PARTITIONS))
+    assert "the queue query does not count pool 'large-tenants'" in problems
+    assert "connectionFromEnv DATABASE_URL is not set on the writer's container" in problems
 
 
 def test_every_pool_reads_the_same_pool_map(prod: list[Resource]) -> None:
