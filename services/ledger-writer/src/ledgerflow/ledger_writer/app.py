@@ -16,7 +16,7 @@ from ledgerflow.contracts import (
     Topic,
 )
 from ledgerflow.ledger_writer.commands import STAGE, CommandHandler
-from ledgerflow.ledger_writer.intake import companies_of, make_filer
+from ledgerflow.ledger_writer.intake import after_filing, make_filer
 from ledgerflow.ledger_writer.posting.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.posting.numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.queue.completion import Completions
@@ -54,12 +54,13 @@ def create_service(
         writer.qbo, pool, token_cipher=TokenCipher(key) if key is not None else None, metrics=metrics, provider=provider
     )
     owner = writer_id()
+    handler = CommandHandler(pool, target, metrics)
     runner = QueueRunner(
         DrainDeps(
             pool=pool,
             owner=owner,
             target=target,
-            handler=CommandHandler(pool, target, metrics),
+            handler=handler,
             completions=Completions(pool, lambda: service.relay, owner),
             slots=asyncio.Semaphore(writer.max_in_flight),
             metrics=QueueMetrics(metrics.registry, writer.pool, writer.queue_warn_depth),
@@ -70,7 +71,7 @@ def create_service(
         max_companies=writer.max_companies,
         quantum_seconds=writer.quantum_seconds,
     )
-    filer, woken = make_filer(target, writer.pool), companies_of(target, runner.wake)
+    filer, woken = make_filer(target, writer.pool), after_filing(target, runner.wake, handler.remember)
     commands = Stage(
         name=STAGE,
         input_topic=Topic.COMMANDS,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 
 import asyncpg
+from pydantic import BaseModel
 
 from ledgerflow.contracts import (
     DeadLetter,
@@ -22,8 +24,11 @@ from ledgerflow.ledger_writer.queue.store import REFERENCE_SYNC, QueuedCommand
 from ledgerflow.ledger_writer.reference_sync import reference_messages
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Outgoing
+from ledgerflow.runtime.stage import Filed
 
 STAGE = "ledger-writer"
+# Commands this process filed, as parsed then: usually it drains them too, and need not parse them again.
+PARSED_KEPT = 5000
 
 
 class CommandHandler:
@@ -31,15 +36,26 @@ class CommandHandler:
         self._pool = pool
         self._target = target
         self._metrics = metrics
+        self._parsed: dict[uuid.UUID, BaseModel] = {}
+
+    def remember(self, filed: Sequence[Filed]) -> None:
+        """Commands just filed, parsed: the drain takes them from here rather than parse their bytes again."""
+        for item in filed:
+            self._parsed[item.message.meta.message_id] = item.message
+        while len(self._parsed) > PARSED_KEPT:
+            del self._parsed[next(iter(self._parsed))]  # the oldest: their companies are the busiest
 
     async def handle(self, queued: QueuedCommand) -> list[Outgoing]:
         """Raises the books' errors that leave the command queued (``CompanyUnavailable``, ``Throttled``,
         ``AmbiguousOutcome`` after its tries); anything else it emits."""
         company = Company(queued.tenant_id, queued.company_id)
+        kept = self._parsed.pop(queued.message_id, None)
         if queued.kind == REFERENCE_SYNC:
-            request = ReferenceSyncRequest.model_validate_json(queued.payload)
+            request = kept if isinstance(kept, ReferenceSyncRequest) else None
+            request = request or ReferenceSyncRequest.model_validate_json(queued.payload)
             return reference_messages(request, await self._target.reference_data(company))
-        return await self.post(LedgerCommand.model_validate_json(queued.payload), company, queued)
+        command = kept if isinstance(kept, LedgerCommand) else LedgerCommand.model_validate_json(queued.payload)
+        return await self.post(command, company, queued)
 
     async def post(self, command: LedgerCommand, company: Company, queued: QueuedCommand) -> list[Outgoing]:
         tenant = command.meta.tenant_id

@@ -45,10 +45,13 @@ def queued(target: Target, filed: Filed) -> NewCommand:
     )
 
 
-def companies_of(target: Target, wake: Callable[[list[str]], None]) -> Callable[[Sequence[Filed]], None]:
-    """After a batch commits: wake the companies it filed commands for."""
+def after_filing(
+    target: Target, wake: Callable[[list[str]], None], remember: Callable[[Sequence[Filed]], None]
+) -> Callable[[Sequence[Filed]], None]:
+    """After a batch commits: keep its commands parsed for the drains, and wake the companies it filed for."""
 
     def filed(batch: Sequence[Filed]) -> None:
+        remember(batch)
         wake(sorted({target.company_of(f.message.meta.tenant_id).company_id for f in batch}))
 
     return filed

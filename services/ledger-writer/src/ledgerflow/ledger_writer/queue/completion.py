@@ -1,7 +1,7 @@
-"""Finished commands leave the queue together: one transaction for all that finished meanwhile.
+"""Finished commands leave the queue together: one statement for all that finished meanwhile.
 
-A command's row is deleted and what it emits written to the outbox in one transaction, then sent. While
-one such transaction runs, the commands finishing meanwhile wait for the next: under load many share a
+A command's row is deleted and what it emits written to the outbox in one statement, then sent. While
+one such statement runs, the commands finishing meanwhile wait for the next: under load many share a
 round trip, and alone a command waits for nobody. A command's caller learns the outcome only once its
 messages are on their way, so the next command of its lane cannot overtake them.
 """
@@ -42,8 +42,7 @@ class Completions:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                async with self._pool().acquire() as conn, conn.transaction():
-                    deleted, rows = await store.complete(conn, self._owner, [done for done, _ in batch])
+                deleted, rows = await store.complete(self._pool(), self._owner, [done for done, _ in batch])
             except Exception as exc:  # the commands stay queued and are done again
                 for _, future in batch:
                     if not future.done():

@@ -9,7 +9,6 @@ with the reason, and its commands wait, untouched, until an operator resumes it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -66,6 +65,10 @@ class CompanyDrain:
         self._settings = settings
         self._limit = max(1, deps.target.in_flight_limit(self.company))
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        # Heads of lanes read ahead and not started yet: a backlog is read a few at a time, not once per command.
+        # Only this drain takes a company's commands off its queue, so they stay heads until started.
+        self._ahead: list[QueuedCommand] = []
+        self._stale = True  # something may have become ready since the last read (new commands, a lane freed)
         self._wake = asyncio.Event()
         self.held_since = time.monotonic()
         self._trusted_until = self.held_since + settings.trust_seconds
@@ -79,6 +82,7 @@ class CompanyDrain:
     # ---- told by the runner ----------------------------------------------------------------------------
 
     def wake(self) -> None:
+        self._stale = True
         self._wake.set()
 
     def give_up(self) -> None:
@@ -130,8 +134,10 @@ class CompanyDrain:
                     idle_since = time.monotonic()
                 elif time.monotonic() - idle_since >= self._settings.idle_release_seconds:
                     break  # nothing ready: let the company rest (it keeps its work flag if commands wait)
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
+                except TimeoutError:
+                    self._stale = True  # filed by another writer, or a retry fell due
         finally:
             self.ending = True
             await self._finish_in_flight()
@@ -140,10 +146,18 @@ class CompanyDrain:
 
     async def _start_heads(self) -> int:
         free = self._limit - len(self._in_flight)
-        ready = await store.heads(self._deps.pool(), self.company.company_id, list(self._in_flight), free)
-        for queued in ready:
+        if free <= 0:
+            return 0
+        startable = [q for q in self._ahead if q.lane not in self._in_flight]
+        if len(startable) < free and self._stale:
+            self._stale = False
+            busy = list(self._in_flight)
+            startable = await store.heads(self._deps.pool(), self.company.company_id, busy, free + 2 * self._limit)
+        started = startable[:free]
+        for queued in started:
             self._in_flight[queued.lane] = asyncio.create_task(self._run_one(queued), name=f"command-{queued.id}")
-        return len(ready)
+        self._ahead = startable[free:]
+        return len(started)
 
     async def _finish_in_flight(self) -> None:
         # Never released with calls on their way: the next owner would double the company's calls in flight.
@@ -162,6 +176,7 @@ class CompanyDrain:
             log.exception("queue.command_crashed", company=self.company.company_id, command=queued.id)
         finally:
             self._in_flight.pop(queued.lane, None)
+            self._stale = True  # the lane's next command, if any, is its head now
             self._wake.set()
 
     async def _handle(self, queued: QueuedCommand) -> None:

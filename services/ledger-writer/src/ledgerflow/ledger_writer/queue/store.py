@@ -15,9 +15,8 @@ from datetime import datetime
 
 import asyncpg
 
-from ledgerflow.contracts import ErrorDetail
+from ledgerflow.contracts import ErrorDetail, message_key
 from ledgerflow.ledger_writer.books import RateState
-from ledgerflow.runtime import outbox
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.outbox import Enqueued, Traced
 from ledgerflow.runtime.stage import Source
@@ -302,24 +301,54 @@ async def heads(pool: asyncpg.Pool, company_id: str, busy_lanes: Sequence[str], 
     return [_queued(row) for row in rows]
 
 
-async def complete(conn: DbConnection, owner: str, done: Sequence[Done]) -> tuple[set[int], list[Enqueued]]:
-    """Delete finished commands and write what they emit, in the caller's transaction. Only commands of
-    companies still leased by ``owner`` under the same epoch count; the others are left to their new owner."""
+async def complete(
+    conn: DbConnection | asyncpg.Pool, owner: str, done: Sequence[Done]
+) -> tuple[set[int], list[Enqueued]]:
+    """Delete finished commands and write what they emit to the outbox, in one statement (so at once, or not at
+    all). Only commands of companies still leased by ``owner`` under the same epoch count; the others are left
+    to their new owner, and their messages are not written."""
+    messages = [(d.row_id, m, traceparent) for d in done for m, traceparent in d.messages]
     rows = await conn.fetch(
-        """DELETE FROM queued_commands q
-           USING unnest($2::bigint[], $3::text[], $4::bigint[]) AS d(id, company_id, epoch)
-           WHERE q.id = d.id
-             AND EXISTS (SELECT 1 FROM companies c
-                         WHERE c.company_id = d.company_id AND c.owner = $1 AND c.epoch = d.epoch)
-           RETURNING q.id""",
+        """WITH deleted AS (
+               DELETE FROM queued_commands q
+               USING unnest($2::bigint[], $3::text[], $4::bigint[]) AS d(id, company_id, epoch)
+               WHERE q.id = d.id
+                 AND EXISTS (SELECT 1 FROM companies c
+                             WHERE c.company_id = d.company_id AND c.owner = $1 AND c.epoch = d.epoch)
+               RETURNING q.id),
+           written AS (
+               INSERT INTO outbox (topic, message_key, message_id, correlation_id, payload, traceparent)
+               SELECT m.topic, m.message_key, m.message_id, m.correlation_id, m.payload, m.traceparent
+               FROM unnest($5::bigint[], $6::text[], $7::bytea[], $8::uuid[], $9::uuid[], $10::bytea[], $11::text[])
+                    WITH ORDINALITY AS m(row_id, topic, message_key, message_id, correlation_id, payload,
+                                         traceparent, n)
+               WHERE m.row_id IN (SELECT id FROM deleted)
+               ORDER BY m.n
+               RETURNING id, message_id)
+           SELECT id, NULL::uuid AS message_id FROM deleted
+           UNION ALL
+           SELECT id, message_id FROM written""",
         owner,
         [d.row_id for d in done],
         [d.company_id for d in done],
         [d.epoch for d in done],
+        [row_id for row_id, _, _ in messages],
+        [m.topic for _, m, _ in messages],
+        [message_key(m.tenant_id) for _, m, _ in messages],
+        [m.message_id for _, m, _ in messages],
+        [m.correlation_id for _, m, _ in messages],
+        [m.payload for _, m, _ in messages],
+        [traceparent for _, _, traceparent in messages],
     )
-    deleted = {row["id"] for row in rows}
-    messages = [m for d in done if d.row_id in deleted for m in d.messages]
-    return deleted, await outbox.enqueue(conn, messages)
+    deleted = {row["id"] for row in rows if row["message_id"] is None}
+    # Matched by message id, not by position: the ids are the rows' own, whatever order they come back in.
+    ids: dict[uuid.UUID, list[int]] = {}
+    for row in sorted((r for r in rows if r["message_id"] is not None), key=lambda r: r["id"]):
+        ids.setdefault(row["message_id"], []).append(row["id"])
+    written = [
+        Enqueued(ids[m.message_id].pop(0), m, traceparent) for row_id, m, traceparent in messages if row_id in deleted
+    ]
+    return deleted, written
 
 
 async def retry_later(pool: asyncpg.Pool, row_id: int, delay_seconds: float, error: str) -> None:
