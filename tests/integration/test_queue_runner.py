@@ -161,8 +161,11 @@ class KeptRelay:
     def __init__(self) -> None:
         self.sent: list[Enqueued] = []
 
-    async def publish(self, rows: Sequence[Enqueued]) -> None:
+    async def send(self, rows: Sequence[Enqueued]) -> asyncio.Future[None]:
         self.sent.extend(rows)
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
 
     def events(self) -> list[LedgerEvent]:
         return [

@@ -7,7 +7,7 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 import structlog
@@ -117,8 +117,12 @@ class OutboxRelay:
 
     async def publish(self, rows: Sequence[Enqueued]) -> None:
         """Send rows just committed, from memory, in the current trace; then mark them published."""
-        if not rows:
-            return
+        await (await self.send(rows))
+
+    async def send(self, rows: Sequence[Enqueued]) -> asyncio.Future[None]:
+        """Hand rows just committed to the producer, in order, and return what completes once the brokers have
+        them (then they are marked published). A caller that only needs their order kept against later rows
+        need not wait for the brokers."""
         pending = []
         for row in rows:
             m = row.message
@@ -139,8 +143,11 @@ class OutboxRelay:
             finally:
                 if token is not None:
                     otel_context.detach(token)
+        return asyncio.ensure_future(self._acknowledged(pending, [r.row_id for r in rows]))
+
+    async def _acknowledged(self, pending: list[asyncio.Future[Any]], row_ids: list[int]) -> None:
         await asyncio.gather(*pending)
-        self._sent.extend(r.row_id for r in rows)
+        self._sent.extend(row_ids)
 
     async def mark_sent(self) -> int:
         """Mark the rows sent since the last call as published."""

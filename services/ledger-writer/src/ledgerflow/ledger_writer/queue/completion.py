@@ -3,7 +3,7 @@
 A command's row is deleted and what it emits written to the outbox in one statement, then sent. While
 one such statement runs, the commands finishing meanwhile wait for the next: under load many share a
 round trip, and alone a command waits for nobody. A command's caller learns the outcome only once its
-messages are on their way, so the next command of its lane cannot overtake them.
+messages are in the producer, so the next command of its lane cannot overtake them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,13 @@ from ledgerflow.ledger_writer.queue.store import Done
 from ledgerflow.runtime.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
+
+LINGER_SECONDS = 0.05
+
+
+def _log_failure(acknowledged: asyncio.Future[None]) -> None:
+    if not acknowledged.cancelled() and (error := acknowledged.exception()) is not None:
+        log.warning("queue.publish_unconfirmed", error=repr(error), hint="the relay's sweep sends them again")
 
 
 class Completions:
@@ -39,6 +46,9 @@ class Completions:
         return await future
 
     async def _flush(self) -> None:
+        # A moment for the commands finishing together to join: one statement, and one batch of events for the
+        # services that read them, instead of one each.
+        await asyncio.sleep(LINGER_SECONDS)
         while self._pending:
             batch, self._pending = self._pending, []
             try:
@@ -49,7 +59,10 @@ class Completions:
                         future.set_exception(exc)
                 continue
             try:
-                await self._relay().publish(rows)
+                # In the producer, in order, before the next command of a lane can start; the brokers' answers
+                # are awaited aside, so that the next group need not wait for them.
+                acknowledged = await self._relay().send(rows)
+                acknowledged.add_done_callback(_log_failure)
             except Exception:  # committed: the relay's sweep sends them
                 log.exception("queue.publish_failed", messages=len(rows))
             for done, future in batch:

@@ -30,6 +30,7 @@ from ledgerflow.runtime import outbox
 log = structlog.get_logger(__name__)
 
 RETRY_CAP_SECONDS = 300.0
+READ_AHEAD = 10  # heads read beyond the free slots: the next few start without another query
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,21 @@ class CompanyDrain:
         startable = [q for q in self._ahead if q.lane not in self._in_flight]
         if len(startable) < free and self._stale:
             self._stale = False
-            busy = list(self._in_flight)
-            startable = await store.heads(self._deps.pool(), self.company.company_id, busy, free + 2 * self._limit)
+            more = await store.heads(
+                self._deps.pool(),
+                self.company.company_id,
+                busy_lanes=list(self._in_flight),
+                limit=free - len(startable) + READ_AHEAD,
+                known=[q.id for q in self._ahead],
+            )
+            self._ahead = sorted([*self._ahead, *more], key=lambda q: q.id)
+            startable = [q for q in self._ahead if q.lane not in self._in_flight]
         started = startable[:free]
         for queued in started:
             self._in_flight[queued.lane] = asyncio.create_task(self._run_one(queued), name=f"command-{queued.id}")
-        self._ahead = startable[free:]
+        if started:
+            taken = {q.id for q in started}
+            self._ahead = [q for q in self._ahead if q.id not in taken]
         return len(started)
 
     async def _finish_in_flight(self) -> None:

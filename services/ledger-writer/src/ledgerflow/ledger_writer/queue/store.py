@@ -283,13 +283,16 @@ async def release(pool: asyncpg.Pool, owner: str, held: Held) -> bool:
     return True
 
 
-async def heads(pool: asyncpg.Pool, company_id: str, busy_lanes: Sequence[str], limit: int) -> list[QueuedCommand]:
-    """The first command of each lane that is not busy and not waiting to be tried again, oldest first."""
+async def heads(
+    pool: asyncpg.Pool, company_id: str, busy_lanes: Sequence[str], limit: int, known: Sequence[int] = ()
+) -> list[QueuedCommand]:
+    """The first command of each lane that is not busy and not waiting to be tried again, oldest first; those
+    ``known`` already (read before, not started yet) are left out."""
     if limit <= 0:
         return []
     rows = await pool.fetch(
         """SELECT q.* FROM queued_commands q
-           WHERE q.company_id = $1 AND NOT (q.lane = ANY($2::text[]))
+           WHERE q.company_id = $1 AND NOT (q.lane = ANY($2::text[])) AND NOT (q.id = ANY($4::bigint[]))
              AND (q.not_before IS NULL OR q.not_before <= now())
              AND NOT EXISTS (SELECT 1 FROM queued_commands e
                              WHERE e.company_id = q.company_id AND e.lane = q.lane AND e.id < q.id)
@@ -297,6 +300,7 @@ async def heads(pool: asyncpg.Pool, company_id: str, busy_lanes: Sequence[str], 
         company_id,
         list(busy_lanes),
         limit,
+        list(known),
     )
     return [_queued(row) for row in rows]
 
