@@ -184,7 +184,13 @@ async def pool(stack_state: StackState) -> AsyncIterator[asyncpg.Pool]:
 
 
 def runner(
-    pool: asyncpg.Pool, books: RecordingBooks, relay: KeptRelay, *, max_companies: int = 100, quantum: float = 10.0
+    pool: asyncpg.Pool,
+    books: RecordingBooks,
+    relay: KeptRelay,
+    *,
+    max_companies: int = 100,
+    quantum: float = 10.0,
+    poll: float = 0.05,
 ) -> QueueRunner:
     target = RecordingTarget(books)
     owner = f"test-{uuid.uuid4().hex[:6]}"
@@ -198,7 +204,7 @@ def runner(
         metrics=QueueMetrics(CollectorRegistry(), "default", warn_depth=1000),
         tracer=trace.get_tracer("test"),
     )
-    settings = DrainSettings(lease_seconds=3.0, poll_seconds=0.05, idle_release_seconds=0.3)
+    settings = DrainSettings(lease_seconds=3.0, poll_seconds=poll, idle_release_seconds=max(0.3, 2 * poll))
     return QueueRunner(deps, settings, writer_pool="default", max_companies=max_companies, quantum_seconds=quantum)
 
 
@@ -263,6 +269,24 @@ async def test_orders_of_a_company_go_at_once_within_its_limit_and_each_order_in
     assert await store.queues(pool) == [], "every command left the queue"
 
 
+async def test_a_version_filed_while_the_one_before_is_posting_follows_it_at_once(pool: asyncpg.Pool) -> None:
+    books, relay = RecordingBooks(delay=defaultdict(float, acme=0.5)), KeptRelay()
+    first, second = order("acme", 1), order("acme", 1, version=2)
+    await file(pool, [first])
+    queue = runner(pool, books, relay, poll=3.0)  # only the filing's wake-up can tell the drain in time
+    await queue.start()
+    try:
+        await until(lambda: len(books.calls) == 1)
+        await file(pool, [second])
+        queue.wake({"acme": {command_lane(second)}})
+        await until(lambda: len(relay.events()) == 2, timeout=10)
+        (invoice, payment) = books.calls
+        gap = payment.started - invoice.ended
+    finally:
+        await queue.stop()
+    assert gap < 0.3, f"the next version waited {gap:.2f}s after the lane was free"
+
+
 async def test_a_company_with_a_backlog_does_not_hold_up_the_others(pool: asyncpg.Pool) -> None:
     books, relay = RecordingBooks(delay=defaultdict(float, busy=0.2)), KeptRelay()
     backlog = [order("busy", n) for n in range(30)]
@@ -274,7 +298,7 @@ async def test_a_company_with_a_backlog_does_not_hold_up_the_others(pool: asyncp
         small = [order(f"small-{n}", 1) for n in range(4)]
         filed_at = time.monotonic()
         await file(pool, small)
-        queue.wake([c.meta.tenant_id for c in small])
+        queue.wake({c.meta.tenant_id: {command_lane(c)} for c in small})
         await until(lambda: {e.meta.tenant_id for e in relay.events()} >= {c.meta.tenant_id for c in small})
         small_done = time.monotonic() - filed_at
         busy_left = 30 - sum(1 for e in relay.events() if e.meta.tenant_id == "busy")
@@ -319,7 +343,7 @@ async def test_a_company_whose_books_refuse_access_is_paused_and_the_others_go_o
 
         books.locked.clear()  # the credentials are fixed
         assert await store.resume_tenant(pool, "locked") == ["locked"]
-        queue.wake(["locked"])
+        queue.wake({"locked": set()})
         await until(lambda: sum(1 for e in relay.events() if e.meta.tenant_id == "locked") == 2)
     finally:
         await queue.stop()

@@ -24,15 +24,18 @@ def make_filer(target: Target, writer_pool: str) -> Filer:
     return file_commands
 
 
+def kind_and_lane(message: object) -> tuple[str, str]:
+    if isinstance(message, LedgerCommand):
+        return COMMAND, command_lane(message)
+    if isinstance(message, ReferenceSyncRequest):
+        return REFERENCE_SYNC, reference_lane(message)
+    raise TypeError(f"cannot queue a {type(message).__name__}")  # pragma: no cover (the stages file only these)
+
+
 def queued(target: Target, filed: Filed) -> NewCommand:
     message = filed.message
     tenant = message.meta.tenant_id
-    if isinstance(message, LedgerCommand):
-        kind, lane = COMMAND, command_lane(message)
-    elif isinstance(message, ReferenceSyncRequest):
-        kind, lane = REFERENCE_SYNC, reference_lane(message)
-    else:  # pragma: no cover (the stages file only these)
-        raise TypeError(f"cannot queue a {type(message).__name__}")
+    kind, lane = kind_and_lane(message)
     return NewCommand(
         company_id=target.company_of(tenant).company_id,
         tenant_id=tenant,
@@ -46,12 +49,16 @@ def queued(target: Target, filed: Filed) -> NewCommand:
 
 
 def after_filing(
-    target: Target, wake: Callable[[list[str]], None], remember: Callable[[Sequence[Filed]], None]
+    target: Target, wake: Callable[[dict[str, set[str]]], None], remember: Callable[[Sequence[Filed]], None]
 ) -> Callable[[Sequence[Filed]], None]:
     """After a batch commits: keep its commands parsed for the drains, and wake the companies it filed for."""
 
     def filed(batch: Sequence[Filed]) -> None:
         remember(batch)
-        wake(sorted({target.company_of(f.message.meta.tenant_id).company_id for f in batch}))
+        lanes: dict[str, set[str]] = {}
+        for item in batch:
+            company = target.company_of(item.message.meta.tenant_id).company_id
+            lanes.setdefault(company, set()).add(kind_and_lane(item.message)[1])
+        wake(lanes)
 
     return filed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,7 +69,10 @@ class CompanyDrain:
         # Heads of lanes read ahead and not started yet: a backlog is read a few at a time, not once per command.
         # Only this drain takes a company's commands off its queue, so they stay heads until started.
         self._ahead: list[QueuedCommand] = []
-        self._stale = True  # something may have become ready since the last read (new commands, a lane freed)
+        # Something may have become ready since the last read: commands filed (the filing wakes the drain), a
+        # lane's next command (known when its head was read), a retry falling due (the poll finds it).
+        self._stale = True
+        self._filed_behind: set[str] = set()  # busy lanes that commands were filed for meanwhile
         self._wake = asyncio.Event()
         self.held_since = time.monotonic()
         self._trusted_until = self.held_since + settings.trust_seconds
@@ -82,8 +85,10 @@ class CompanyDrain:
 
     # ---- told by the runner ----------------------------------------------------------------------------
 
-    def wake(self) -> None:
+    def wake(self, lanes: Iterable[str] = ()) -> None:
+        """Commands were filed; those in lanes now busy are read once their lane is free."""
         self._stale = True
+        self._filed_behind.update(lane for lane in lanes if lane in self._in_flight)
         self._wake.set()
 
     def give_up(self) -> None:
@@ -184,9 +189,12 @@ class CompanyDrain:
                 await self._handle(queued)
         except Exception:
             log.exception("queue.command_crashed", company=self.company.company_id, command=queued.id)
+            self._stale = True  # still queued: it is read and tried again
         finally:
             self._in_flight.pop(queued.lane, None)
-            self._stale = True  # the lane's next command, if any, is its head now
+            if queued.lane_goes_on or queued.lane in self._filed_behind:
+                self._filed_behind.discard(queued.lane)
+                self._stale = True  # the lane's next command is its head now
             self._wake.set()
 
     async def _handle(self, queued: QueuedCommand) -> None:

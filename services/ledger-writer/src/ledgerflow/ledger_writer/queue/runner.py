@@ -20,7 +20,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import asyncpg
 import structlog
@@ -70,12 +70,13 @@ class QueueRunner:
     def companies(self) -> list[str]:
         return list(self._drains)
 
-    def wake(self, company_ids: Iterable[str]) -> None:
-        """Commands were filed for these companies: the drains holding them look now, the others are picked."""
-        for company_id in company_ids:
+    def wake(self, filed: Mapping[str, Iterable[str]]) -> None:
+        """Commands were filed for these companies, in these lanes: the drains holding them look now, the others
+        are picked."""
+        for company_id, lanes in filed.items():
             drain = self._drains.get(company_id)
             if drain is not None:
-                drain.wake()
+                drain.wake(lanes)
         # Also when a drain holds it: one that is just letting the company go leaves it to the next pick.
         self._wake.set()
 

@@ -52,6 +52,7 @@ class QueuedCommand:
     source: Source
     queued_at: datetime
     attempts: int
+    lane_goes_on: bool = False  # when read, a later command of its lane waited behind it
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,9 @@ async def heads(
     if limit <= 0:
         return []
     rows = await pool.fetch(
-        """SELECT q.* FROM queued_commands q
+        """SELECT q.*, EXISTS (SELECT 1 FROM queued_commands n
+                               WHERE n.company_id = q.company_id AND n.lane = q.lane AND n.id > q.id) AS goes_on
+           FROM queued_commands q
            WHERE q.company_id = $1 AND NOT (q.lane = ANY($2::text[])) AND NOT (q.id = ANY($4::bigint[]))
              AND (q.not_before IS NULL OR q.not_before <= now())
              AND NOT EXISTS (SELECT 1 FROM queued_commands e
@@ -302,7 +305,7 @@ async def heads(
         limit,
         list(known),
     )
-    return [_queued(row) for row in rows]
+    return [_queued(row, lane_goes_on=row["goes_on"]) for row in rows]
 
 
 async def complete(
@@ -448,7 +451,7 @@ async def queues(
     ]
 
 
-def _queued(row: asyncpg.Record) -> QueuedCommand:
+def _queued(row: asyncpg.Record, *, lane_goes_on: bool = False) -> QueuedCommand:
     return QueuedCommand(
         id=row["id"],
         company_id=row["company_id"],
@@ -461,4 +464,5 @@ def _queued(row: asyncpg.Record) -> QueuedCommand:
         source=Source(row["source_topic"], row["source_partition"], row["source_offset"]),
         queued_at=row["queued_at"],
         attempts=row["attempts"],
+        lane_goes_on=lane_goes_on,
     )
