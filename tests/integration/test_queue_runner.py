@@ -56,7 +56,7 @@ from ledgerflow.ledger_writer.queue.lanes import command_lane
 from ledgerflow.ledger_writer.queue.metrics import QueueMetrics
 from ledgerflow.ledger_writer.queue.runner import QueueRunner
 from ledgerflow.ledger_writer.queue.schema import DDL as QUEUE_DDL
-from ledgerflow.ledger_writer.queue.store import COMMAND, NewCommand
+from ledgerflow.ledger_writer.queue.store import COMMAND, FiledCommand, NewCommand
 from ledgerflow.runtime.database import create_pool, migrate
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Enqueued
@@ -233,9 +233,9 @@ def order(tenant: str, number: int, version: int = 1) -> LedgerCommand:
     )
 
 
-async def file(pool: asyncpg.Pool, commands: Sequence[LedgerCommand]) -> None:
+async def file(pool: asyncpg.Pool, commands: Sequence[LedgerCommand]) -> list[FiledCommand]:
     async with pool.acquire() as conn, conn.transaction():
-        await store.file(conn, "default", [
+        return await store.file(conn, "default", [
             NewCommand(c.meta.tenant_id, c.meta.tenant_id, COMMAND, c.meta.message_id, command_lane(c),
                        c.model_dump_json().encode(), None, Source("ledger.commands", 0, n))
             for n, c in enumerate(commands)
@@ -277,8 +277,7 @@ async def test_a_version_filed_while_the_one_before_is_posting_follows_it_at_onc
     await queue.start()
     try:
         await until(lambda: len(books.calls) == 1)
-        await file(pool, [second])
-        queue.wake({"acme": {command_lane(second)}})
+        queue.deliver(await file(pool, [second]))
         await until(lambda: len(relay.events()) == 2, timeout=10)
         (invoice, payment) = books.calls
         gap = payment.started - invoice.ended
@@ -297,8 +296,7 @@ async def test_a_company_with_a_backlog_does_not_hold_up_the_others(pool: asyncp
         await until(lambda: len(relay.events()) >= 3)  # the busy company is under way
         small = [order(f"small-{n}", 1) for n in range(4)]
         filed_at = time.monotonic()
-        await file(pool, small)
-        queue.wake({c.meta.tenant_id: {command_lane(c)} for c in small})
+        queue.deliver(await file(pool, small))
         await until(lambda: {e.meta.tenant_id for e in relay.events()} >= {c.meta.tenant_id for c in small})
         small_done = time.monotonic() - filed_at
         busy_left = 30 - sum(1 for e in relay.events() if e.meta.tenant_id == "busy")
@@ -343,7 +341,7 @@ async def test_a_company_whose_books_refuse_access_is_paused_and_the_others_go_o
 
         books.locked.clear()  # the credentials are fixed
         assert await store.resume_tenant(pool, "locked") == ["locked"]
-        queue.wake({"locked": set()})
+        queue.wake()
         await until(lambda: sum(1 for e in relay.events() if e.meta.tenant_id == "locked") == 2)
     finally:
         await queue.stop()

@@ -48,9 +48,9 @@ def command(company: str, lane: str) -> NewCommand:
     )
 
 
-async def file(pool: asyncpg.Pool, *commands: NewCommand) -> None:
+async def file(pool: asyncpg.Pool, *commands: NewCommand) -> list[store.FiledCommand]:
     async with pool.acquire() as conn, conn.transaction():
-        await store.file(conn, POOL, commands)
+        return await store.file(conn, POOL, commands)
 
 
 def held(lease: store.Lease) -> Held:
@@ -76,6 +76,21 @@ async def test_a_command_waiting_to_be_tried_again_holds_up_its_lane_alone(pool:
 
     heads = await store.heads(pool, "acme", busy_lanes=[], limit=10)
     assert [h.message_id for h in heads] == [b1.message_id], "a2 must not overtake a1, b1 must not wait for it"
+
+
+async def test_filing_tells_which_commands_head_their_lanes_as_the_queue_would(pool: asyncpg.Pool) -> None:
+    a1, a2, b1 = command("acme", "a"), command("acme", "a"), command("acme", "b")
+    first = await file(pool, a1, a2, b1)
+    assert [(f.command.message_id, f.head, f.command.lane_goes_on) for f in first] == [
+        (a1.message_id, True, True),
+        (a2.message_id, False, False),
+        (b1.message_id, True, False),
+    ]
+    a3, c1 = command("acme", "a"), command("acme", "c")
+    second = await file(pool, a3, c1)
+    assert [(f.command.message_id, f.head) for f in second] == [(a3.message_id, False), (c1.message_id, True)]
+    heads = await store.heads(pool, "acme", busy_lanes=[], limit=10)
+    assert {h.id for h in heads} == {f.command.id for f in (*first, *second) if f.head}
 
 
 async def test_a_redelivered_command_is_filed_once(pool: asyncpg.Pool) -> None:

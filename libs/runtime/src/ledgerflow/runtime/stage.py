@@ -78,7 +78,8 @@ class Filed:
     body: bytes  # as received: the message need not be encoded again to be kept
 
 
-Filer: TypeAlias = Callable[[DbConnection, Sequence[Filed]], Awaitable[None]]
+# Files a batch's new messages in the batch's transaction; what it returns goes to ``after_commit``.
+Filer: TypeAlias = Callable[[DbConnection, Sequence[Filed]], Awaitable[Any]]
 
 
 @dataclass
@@ -95,8 +96,9 @@ class Stage(Generic[In]):
     # Instead of a handler per message: a stage that files its messages away for later work (the writer's
     # company queues) gets one call per batch, inside the batch's transaction, with every message that is new.
     filer: Filer | None = None
-    # Told what a batch filed once its transaction has committed (the writer wakes the companies concerned).
-    after_commit: Callable[[Sequence[Filed]], None] | None = None
+    # Given what the filer returned once the batch's transaction has committed (the writer hands the commands it
+    # filed to the companies' drains).
+    after_commit: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.filer is None):
@@ -150,7 +152,7 @@ class StageRunner(Generic[In]):
             # rolled back and done again, each message in a savepoint of its own.
             outcomes, rows, filed = await self._batch(records, reads, isolated=True)
         await self._relay.publish(rows)
-        if filed and self.stage.after_commit is not None:
+        if filed is not None and self.stage.after_commit is not None:
             self.stage.after_commit(filed)
         per_message = (time.perf_counter() - started) / max(len(records), 1)
         for outcome in outcomes:
@@ -159,7 +161,7 @@ class StageRunner(Generic[In]):
 
     async def _batch(
         self, records: Sequence[Received], reads: Sequence[_Read], *, isolated: bool
-    ) -> tuple[list[str], list[Enqueued], list[Filed]]:
+    ) -> tuple[list[str], list[Enqueued], Any]:
         """A batch in one transaction. Messages are refused rarely, so by default none gets a savepoint (two
         round trips each); ``isolated`` gives each one."""
         outcomes: list[str] = []
@@ -173,11 +175,12 @@ class StageRunner(Generic[In]):
                     outcome, messages = await self._act(conn, read, claimed, isolated=isolated, filed=filed)
                 outcomes.append(outcome)
                 outgoing.extend(messages)
+            result = None
             if filed:
                 assert self.stage.filer is not None
-                await self.stage.filer(conn, filed)
+                result = await self.stage.filer(conn, filed)
             rows = await outbox.enqueue(conn, outgoing)
-        return outcomes, rows, filed
+        return outcomes, rows, result
 
     def _record_span(self, record: Received) -> Any:
         """Each message of a batch continues its own trace (the one its producer started)."""

@@ -16,7 +16,7 @@ from ledgerflow.contracts import (
     Topic,
 )
 from ledgerflow.ledger_writer.commands import STAGE, CommandHandler
-from ledgerflow.ledger_writer.intake import after_filing, make_filer
+from ledgerflow.ledger_writer.intake import make_filer
 from ledgerflow.ledger_writer.posting.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.posting.numbering import DDL as BOOKS_NUMBERING_DDL
 from ledgerflow.ledger_writer.queue.completion import Completions
@@ -71,13 +71,13 @@ def create_service(
         max_companies=writer.max_companies,
         quantum_seconds=writer.quantum_seconds,
     )
-    filer, woken = make_filer(target, writer.pool), after_filing(target, runner.wake, handler.remember)
+    filer = make_filer(target, writer.pool, handler.remember)
     commands = Stage(
         name=STAGE,
         input_topic=Topic.COMMANDS,
         input_model=LedgerCommand,
         filer=filer,
-        after_commit=woken,
+        after_commit=runner.deliver,
         group=f"{STAGE}-{writer.pool}",
         accepts=lambda command: writer.serves(command.meta.tenant_id),
         outputs=((Topic.EVENTS, LedgerEvent), (Topic.NUMBER_FEEDBACK, NumberRejected)),
@@ -87,7 +87,7 @@ def create_service(
         input_topic=Topic.REFERENCE_REQUESTS,
         input_model=ReferenceSyncRequest,
         filer=filer,
-        after_commit=woken,
+        after_commit=runner.deliver,
         group=f"{REFERENCE_STAGE}-{writer.pool}",
         accepts=lambda request: writer.serves(request.meta.tenant_id),
         outputs=((Topic.REFERENCE, ReferenceData),),

@@ -12,14 +12,17 @@ from ledgerflow.contracts import LedgerCommand, ReferenceSyncRequest
 from ledgerflow.ledger_writer.books import Target
 from ledgerflow.ledger_writer.queue import store
 from ledgerflow.ledger_writer.queue.lanes import command_lane, reference_lane
-from ledgerflow.ledger_writer.queue.store import COMMAND, REFERENCE_SYNC, NewCommand
+from ledgerflow.ledger_writer.queue.store import COMMAND, REFERENCE_SYNC, FiledCommand, NewCommand
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.stage import Filed, Filer
 
 
-def make_filer(target: Target, writer_pool: str) -> Filer:
-    async def file_commands(conn: DbConnection, filed: Sequence[Filed]) -> None:
-        await store.file(conn, writer_pool, [queued(target, f) for f in filed])
+def make_filer(target: Target, writer_pool: str, remember: Callable[[Sequence[Filed]], None]) -> Filer:
+    """Files a batch; keeps its commands parsed for the drains (so they need not parse them again)."""
+
+    async def file_commands(conn: DbConnection, filed: Sequence[Filed]) -> list[FiledCommand]:
+        remember(filed)
+        return await store.file(conn, writer_pool, [queued(target, f) for f in filed])
 
     return file_commands
 
@@ -46,19 +49,3 @@ def queued(target: Target, filed: Filed) -> NewCommand:
         traceparent=filed.traceparent,
         source=filed.source,
     )
-
-
-def after_filing(
-    target: Target, wake: Callable[[dict[str, set[str]]], None], remember: Callable[[Sequence[Filed]], None]
-) -> Callable[[Sequence[Filed]], None]:
-    """After a batch commits: keep its commands parsed for the drains, and wake the companies it filed for."""
-
-    def filed(batch: Sequence[Filed]) -> None:
-        remember(batch)
-        lanes: dict[str, set[str]] = {}
-        for item in batch:
-            company = target.company_of(item.message.meta.tenant_id).company_id
-            lanes.setdefault(company, set()).add(kind_and_lane(item.message)[1])
-        wake(lanes)
-
-    return filed

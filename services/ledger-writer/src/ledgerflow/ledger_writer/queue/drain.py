@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,13 +25,14 @@ from ledgerflow.ledger_writer.commands import CommandHandler
 from ledgerflow.ledger_writer.queue import store
 from ledgerflow.ledger_writer.queue.completion import Completions
 from ledgerflow.ledger_writer.queue.metrics import QueueMetrics
-from ledgerflow.ledger_writer.queue.store import Done, Held, Lease, QueuedCommand
+from ledgerflow.ledger_writer.queue.store import Done, FiledCommand, Held, Lease, QueuedCommand
 from ledgerflow.runtime import outbox
 
 log = structlog.get_logger(__name__)
 
 RETRY_CAP_SECONDS = 300.0
 READ_AHEAD = 10  # heads read beyond the free slots: the next few start without another query
+STARTED_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,11 @@ class CompanyDrain:
         # Something may have become ready since the last read: commands filed (the filing wakes the drain), a
         # lane's next command (known when its head was read), a retry falling due (the poll finds it).
         self._stale = True
-        self._filed_behind: set[str] = set()  # busy lanes that commands were filed for meanwhile
+        self._read_at = 0.0
+        self._filed_behind: set[str] = set()  # lanes that commands were filed behind a command of this drain's
+        # Commands started here: a filing's hand-over that arrives after a read took the same command is dropped.
+        self._started: set[int] = set()
+        self._started_order: deque[int] = deque()
         self._wake = asyncio.Event()
         self.held_since = time.monotonic()
         self._trusted_until = self.held_since + settings.trust_seconds
@@ -85,10 +91,26 @@ class CompanyDrain:
 
     # ---- told by the runner ----------------------------------------------------------------------------
 
-    def wake(self, lanes: Iterable[str] = ()) -> None:
-        """Commands were filed; those in lanes now busy are read once their lane is free."""
-        self._stale = True
-        self._filed_behind.update(lane for lane in lanes if lane in self._in_flight)
+    def wake(self) -> None:
+        self._wake.set()
+
+    def receive(self, filed: Iterable[FiledCommand]) -> None:
+        """Commands this process just filed for the company. Those that head their lanes are ready as they are
+        (only this drain starts them, so they stay heads); the others wait behind a command, and are read once
+        it is done."""
+        ahead = {q.id for q in self._ahead}
+        lanes_ahead = {q.lane for q in self._ahead}
+        for item in filed:
+            queued = item.command
+            if queued.id in self._started or queued.id in ahead:
+                continue  # a read got there first
+            if item.head:
+                if queued.lane not in self._in_flight:  # in flight: it is this very command, started from a read
+                    self._ahead.append(queued)
+                    lanes_ahead.add(queued.lane)
+            elif queued.lane in self._in_flight or queued.lane in lanes_ahead:
+                self._filed_behind.add(queued.lane)
+        self._ahead.sort(key=lambda q: q.id)
         self._wake.set()
 
     def give_up(self) -> None:
@@ -155,8 +177,11 @@ class CompanyDrain:
         if free <= 0:
             return 0
         startable = [q for q in self._ahead if q.lane not in self._in_flight]
+        if time.monotonic() - self._read_at >= self._settings.poll_seconds:
+            self._stale = True  # filed by another writer, or a retry fell due
         if len(startable) < free and self._stale:
             self._stale = False
+            self._read_at = time.monotonic()
             more = await store.heads(
                 self._deps.pool(),
                 self.company.company_id,
@@ -169,6 +194,10 @@ class CompanyDrain:
         started = startable[:free]
         for queued in started:
             self._in_flight[queued.lane] = asyncio.create_task(self._run_one(queued), name=f"command-{queued.id}")
+            self._started.add(queued.id)
+            self._started_order.append(queued.id)
+            if len(self._started_order) > STARTED_KEPT:
+                self._started.discard(self._started_order.popleft())
         if started:
             taken = {q.id for q in started}
             self._ahead = [q for q in self._ahead if q.id not in taken]

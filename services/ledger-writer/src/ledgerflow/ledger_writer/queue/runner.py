@@ -20,14 +20,14 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
 
 from ledgerflow.ledger_writer.queue import store
 from ledgerflow.ledger_writer.queue.drain import CompanyDrain, DrainDeps, DrainSettings
-from ledgerflow.ledger_writer.queue.store import PoolView
+from ledgerflow.ledger_writer.queue.store import FiledCommand, PoolView
 
 log = structlog.get_logger(__name__)
 
@@ -70,15 +70,25 @@ class QueueRunner:
     def companies(self) -> list[str]:
         return list(self._drains)
 
-    def wake(self, filed: Mapping[str, Iterable[str]]) -> None:
-        """Commands were filed for these companies, in these lanes: the drains holding them look now, the others
-        are picked."""
-        for company_id, lanes in filed.items():
-            drain = self._drains.get(company_id)
-            if drain is not None:
-                drain.wake(lanes)
-        # Also when a drain holds it: one that is just letting the company go leaves it to the next pick.
+    def wake(self) -> None:
+        """Look for companies to lease now, not at the next poll."""
         self._wake.set()
+
+    def deliver(self, filed: Sequence[FiledCommand]) -> None:
+        """Commands this process just filed: to the drains of their companies, where it holds them; the others
+        are leased at once."""
+        by_company: dict[str, list[FiledCommand]] = {}
+        for item in filed:
+            by_company.setdefault(item.command.company_id, []).append(item)
+        unheld = False
+        for company_id, items in by_company.items():
+            drain = self._drains.get(company_id)
+            if drain is not None and not drain.ending:
+                drain.receive(items)
+            else:
+                unheld = True  # a drain letting the company go leaves it to the next pick
+        if unheld:
+            self._wake.set()
 
     async def start(self) -> None:
         self._loop = asyncio.create_task(self._run(), name="queue-runner")

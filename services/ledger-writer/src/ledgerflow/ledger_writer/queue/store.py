@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,14 +117,24 @@ class CompanyQueue:
     last_error: str | None
 
 
-async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewCommand]) -> None:
+@dataclass(frozen=True)
+class FiledCommand:
+    """A command as filed, and whether it was the first of its lane then (nothing before it to wait for)."""
+
+    command: QueuedCommand
+    head: bool
+
+
+async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewCommand]) -> list[FiledCommand]:
     """Queue commands in the caller's transaction; a company that had none is marked as having work.
 
     The companies' rows are locked first and in one order, so that a release deciding a company is empty
-    waits for this transaction and then sees its commands (``release``).
+    waits for this transaction and then sees its commands (``release``). Returns the commands filed (a copy
+    filed before is not filed again), each with whether it heads its lane: a command that heads its lane
+    stays its head until its drain starts it, so the drain may take it from here without reading the queue.
     """
     if not commands:
-        return
+        return []
     companies = sorted({c.company_id: c.tenant_id for c in commands}.items())
     await conn.execute(
         """INSERT INTO companies (company_id, tenant_id, writer_pool)
@@ -135,16 +146,24 @@ async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewComma
         [tenant for _, tenant in companies],
         [writer_pool] * len(companies),
     )
-    await conn.execute(
-        """INSERT INTO queued_commands (company_id, tenant_id, kind, message_id, lane, payload, traceparent,
-                                        source_topic, source_partition, source_offset)
-           SELECT company_id, tenant_id, kind, message_id, lane, payload, traceparent, topic, part, pos
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::bytea[], $7::text[],
-                       $8::text[], $9::int[], $10::bigint[])
-                WITH ORDINALITY AS c(company_id, tenant_id, kind, message_id, lane, payload, traceparent,
-                                     topic, part, pos, n)
-           ORDER BY n
-           ON CONFLICT (message_id) DO NOTHING""",
+    # The lane's earlier commands are those committed before: this statement's own rows are not visible to its
+    # subquery, and among them the first of each lane comes first by id.
+    rows = await conn.fetch(
+        """WITH filed AS (
+               INSERT INTO queued_commands (company_id, tenant_id, kind, message_id, lane, payload, traceparent,
+                                            source_topic, source_partition, source_offset)
+               SELECT company_id, tenant_id, kind, message_id, lane, payload, traceparent, topic, part, pos
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::bytea[], $7::text[],
+                           $8::text[], $9::int[], $10::bigint[])
+                    WITH ORDINALITY AS c(company_id, tenant_id, kind, message_id, lane, payload, traceparent,
+                                         topic, part, pos, n)
+               ORDER BY n
+               ON CONFLICT (message_id) DO NOTHING
+               RETURNING id, message_id, company_id, lane, queued_at)
+           SELECT f.id, f.message_id, f.queued_at,
+                  NOT EXISTS (SELECT 1 FROM queued_commands e
+                              WHERE e.company_id = f.company_id AND e.lane = f.lane AND e.id < f.id) AS first
+           FROM filed f ORDER BY f.id""",
         [c.company_id for c in commands],
         [c.tenant_id for c in commands],
         [c.kind for c in commands],
@@ -155,6 +174,35 @@ async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewComma
         [c.source.topic for c in commands],
         [c.source.partition for c in commands],
         [c.source.offset for c in commands],
+    )
+    by_id = {c.message_id: c for c in commands}
+    filed = [(row, by_id[row["message_id"]]) for row in rows]
+    # A head whose lane got more commands in this very batch goes on: its drain reads the next once it is done.
+    per_lane = Counter((new.company_id, new.lane) for _, new in filed)
+    seen: set[tuple[str, str]] = set()
+    result = []
+    for row, new in filed:
+        lane = (new.company_id, new.lane)
+        head = bool(row["first"]) and lane not in seen
+        seen.add(lane)
+        result.append(FiledCommand(_filed_command(row, new, goes_on=head and per_lane[lane] > 1), head))
+    return result
+
+
+def _filed_command(row: asyncpg.Record, new: NewCommand, *, goes_on: bool) -> QueuedCommand:
+    return QueuedCommand(
+        id=row["id"],
+        company_id=new.company_id,
+        tenant_id=new.tenant_id,
+        kind=new.kind,
+        message_id=new.message_id,
+        lane=new.lane,
+        payload=new.payload,
+        traceparent=new.traceparent,
+        source=new.source,
+        queued_at=row["queued_at"],
+        attempts=0,
+        lane_goes_on=goes_on,
     )
 
 
