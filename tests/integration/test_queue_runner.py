@@ -131,6 +131,7 @@ class _CompanyBooks:
         if self._company in self._state.locked:
             raise CompanyUnavailable(ErrorDetail(code="qbo.3200", message="access refused", fix="Connect again."))
         call = Call(self._company, str(draft.request), time.monotonic())
+        assert all(c.key != call.key for c in self._state.calls), f"{call.key} sent twice: a command ran twice"
         self._state.calls.append(call)
         self._state.in_flight[self._company] += 1
         self._state.peak[self._company] = max(self._state.peak[self._company], self._state.in_flight[self._company])
@@ -372,3 +373,26 @@ async def _wait_paused(pool: asyncpg.Pool, tenant: str) -> store.CompanyQueue:
             return queue
         await asyncio.sleep(0.05)
     raise AssertionError(f"{tenant} was never paused")
+
+
+async def test_a_command_handed_over_while_a_read_returns_it_too_runs_once(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    books, relay = RecordingBooks(), KeptRelay()
+    filed = await file(pool, [order("acme", n) for n in range(3)])
+    queue = runner(pool, books, relay)
+    read = store.heads
+
+    async def read_while_the_filing_hands_over(*args: Any, **kwargs: Any) -> list[store.QueuedCommand]:
+        rows = await read(*args, **kwargs)
+        queue.deliver(filed)  # the filing's hand-over lands while the read is on its way back
+        return rows
+
+    monkeypatch.setattr(store, "heads", read_while_the_filing_hands_over)
+    await queue.start()
+    try:
+        await until(lambda: len(relay.events()) == 3)
+        await asyncio.sleep(0.3)
+    finally:
+        await queue.stop()
+    assert len(books.calls) == 3 and len(relay.events()) == 3

@@ -189,9 +189,18 @@ class CompanyDrain:
                 limit=free - len(startable) + READ_AHEAD,
                 known=[q.id for q in self._ahead],
             )
-            self._ahead = sorted([*self._ahead, *more], key=lambda q: q.id)
+            # A filing may have handed over some of the same commands while the read was on its way.
+            merged = {q.id: q for q in (*self._ahead, *more) if q.id not in self._started}
+            self._ahead = sorted(merged.values(), key=lambda q: q.id)
             startable = [q for q in self._ahead if q.lane not in self._in_flight]
-        started = startable[:free]
+        started: list[QueuedCommand] = []
+        lanes: set[str] = set()
+        for queued in startable:  # one command per lane
+            if len(started) == free:
+                break
+            if queued.lane not in lanes:
+                started.append(queued)
+                lanes.add(queued.lane)
         for queued in started:
             self._in_flight[queued.lane] = asyncio.create_task(self._run_one(queued), name=f"command-{queued.id}")
             self._started.add(queued.id)
