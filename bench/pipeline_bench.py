@@ -87,6 +87,7 @@ class PipelineRun:
     paced: Latencies
     outcomes: dict[str, int]
     cpu_ms_per_order: dict[str, float]
+    batch_records: dict[str, float] = field(default_factory=dict)  # mean records per batch, by stage, whole run
     timeline: list[tuple[float, float, str]] = field(default_factory=list)  # (sent, latency, phase)
 
 
@@ -277,6 +278,20 @@ async def publish_and_wait(arrivals: Arrivals, bootstrap: str, orders: list[Prep
     return sent
 
 
+BATCH_SAMPLE = re.compile(r'^ledgerflow_batch_records_(sum|count)\{stage="([^"]+)"\} (\S+)$', re.MULTILINE)
+
+
+def batch_sizes(services: LocalServices) -> dict[str, float]:
+    """Mean records per batch of every stage over the run, from each process's /metrics: the stages' batches
+    grow under load, and a stage that reads small batches pays its per-batch costs more often."""
+    sums: dict[str, list[float]] = {}
+    for port in services.http_ports.values():
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        for kind, stage, value in BATCH_SAMPLE.findall(text):
+            sums.setdefault(stage, [0.0, 0.0])[0 if kind == "sum" else 1] += float(value)
+    return {stage: round(total / count, 1) for stage, (total, count) in sorted(sums.items()) if count}
+
+
 def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: argparse.Namespace) -> PipelineRun:
     tenants = tenant_names(tenant_count)
     services = LocalServices(home=HOME / f"run-{replicas}x-{tenant_count}t", stack=state)
@@ -292,6 +307,7 @@ def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: 
         profiler = Profiler(pids, RESULTS / "profile" if args.profile else None)
         run = asyncio.run(drive(state.bootstrap_servers, tenants, args.orders, args.rate, args.paced_seconds, pids,
                                 profiler))  # fmt: skip
+        run.batch_records = batch_sizes(services)
     finally:
         services.stop()
     run.replicas = replicas
@@ -385,7 +401,7 @@ def summary(run: PipelineRun, baseline: BaselineRun) -> dict[str, object]:
         "p50_ms": run.paced.p50_ms, "p95_ms": run.paced.p95_ms, "p99_ms": run.paced.p99_ms,
         "latency_rate_per_s": run.paced_rate, "latency_orders": run.paced_orders,
         "burst_latency": asdict(run.burst), "baseline_burst_latency": asdict(baseline.burst),
-        "outcomes": run.outcomes, "cpu_ms_per_order": run.cpu_ms_per_order,
+        "outcomes": run.outcomes, "cpu_ms_per_order": run.cpu_ms_per_order, "batch_records": run.batch_records,
     }  # fmt: skip
 
 
@@ -401,6 +417,7 @@ def print_run(run: PipelineRun, baseline: BaselineRun) -> None:
           f"p99 {run.paced.p99_ms:.0f} ms ({run.paced_orders} orders)")  # fmt: skip
     print(f"  outcomes      : {run.outcomes}")
     print("  CPU per order : " + ", ".join(f"{k} {v:.2f} ms" for k, v in run.cpu_ms_per_order.items()))
+    print("  batch records : " + ", ".join(f"{k} {v:.1f}" for k, v in run.batch_records.items()))
 
 
 def main() -> None:

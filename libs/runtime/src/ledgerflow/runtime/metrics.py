@@ -15,6 +15,10 @@ class Metrics:
             "ledgerflow_handler_seconds", "Time to handle one message, database transaction included.", ["stage"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r,
         )  # fmt: skip
+        self.batch_records = Histogram(
+            "ledgerflow_batch_records", "Records read and handled together, per batch (larger under load).", ["stage"],
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=r,
+        )  # fmt: skip
         self.dead_letters = Counter("ledgerflow_dead_letters", "Messages sent to a dead-letter topic.",
                                     ["stage", "tenant", "code"], registry=r)  # fmt: skip
         self.consumer_lag = Gauge("ledgerflow_consumer_lag", "Messages not yet consumed, per partition.",

@@ -155,6 +155,7 @@ class StageRunner(Generic[In]):
         if filed is not None and self.stage.after_commit is not None:
             self.stage.after_commit(filed)
         per_message = (time.perf_counter() - started) / max(len(records), 1)
+        self._metrics.batch_records.labels(self.stage.name).observe(len(records))
         for outcome in outcomes:
             self._metrics.handled.labels(self.stage.name, outcome).inc()
             self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)

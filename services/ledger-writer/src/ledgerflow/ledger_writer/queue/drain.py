@@ -12,12 +12,14 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 from ledgerflow.ledger_writer.books import Company, CompanyUnavailable, Target, Throttled
@@ -236,12 +238,7 @@ class CompanyDrain:
             self._wake.set()
 
     async def _handle(self, queued: QueuedCommand) -> None:
-        parent = propagate.extract({"traceparent": queued.traceparent}) if queued.traceparent else None
-        with self._deps.tracer.start_as_current_span(
-            "ledger-writer post", context=parent, kind=trace.SpanKind.INTERNAL,
-            attributes={"ledgerflow.tenant_id": queued.tenant_id, "ledgerflow.company_id": queued.company_id,
-                        "ledgerflow.queue.attempt": queued.attempts + 1},
-        ):  # fmt: skip
+        with self._trace(queued):
             try:
                 messages = await self._deps.handler.handle(queued)
             except CompanyUnavailable as unavailable:
@@ -259,6 +256,29 @@ class CompanyDrain:
             self._done += 1
         else:
             log.warning("queue.completion_fenced", company=self.company.company_id, command=queued.id)
+
+    @contextmanager
+    def _trace(self, queued: QueuedCommand) -> Iterator[None]:
+        """The command continues the trace it was filed in: a span of its own when the trace is sampled, else
+        only the trace's context (so its calls and what it emits still carry the trace id)."""
+        parent = propagate.extract({"traceparent": queued.traceparent}) if queued.traceparent else None
+        if parent is not None and trace.get_current_span(parent).get_span_context().trace_flags.sampled:
+            attributes: dict[str, str | int] = {
+                "ledgerflow.tenant_id": queued.tenant_id,
+                "ledgerflow.company_id": queued.company_id,
+                "ledgerflow.queue.attempt": queued.attempts + 1,
+            }
+            with self._deps.tracer.start_as_current_span(
+                "ledger-writer post", context=parent, kind=trace.SpanKind.INTERNAL, attributes=attributes
+            ):
+                yield
+            return
+        token = otel_context.attach(parent) if parent is not None else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                otel_context.detach(token)
 
     async def _pause(self, unavailable: CompanyUnavailable) -> None:
         self._paused = True
