@@ -194,14 +194,15 @@ async def test_a_company_whose_refresh_token_is_refused_waits_paused_until_resum
     oauth = {"LEDGERFLOW_TOKEN_KEY": key, "LEDGERFLOW_QBO_CLIENT_ID": "app", "LEDGERFLOW_QBO_CLIENT_SECRET": "secret"}
     start_writer(services, writers, 9, oauth)
     url = services.stack.database_url
-    await store_refresh_token(
-        url, TokenCipher(SecretStr(key)), tenant_id=tenant, realm=tenant, refresh_token=SecretStr("x")
-    )
     other = f"{tenant}-open"
     locked, open_order = raw_order(tenant, shopify_paid), raw_order(other, shopify_paid)
     arrivals = Arrivals(services.stack.bootstrap_servers)
     await arrivals.start()
     try:
+        refused = SecretStr("a refresh token the books no longer take")
+        await store_refresh_token(
+            url, TokenCipher(SecretStr(key)), tenant_id=tenant, realm=tenant, refresh_token=refused
+        )
         await publish_envelopes(services.stack.bootstrap_servers, [locked, open_order])
         assert not await arrivals.wait_for({open_order.meta.correlation_id}, timeout=60), "the other tenant waited"
 
@@ -221,6 +222,8 @@ async def test_a_company_whose_refresh_token_is_refused_waits_paused_until_resum
         assert not await arrivals.wait_for({locked.meta.correlation_id}, timeout=60)
     finally:
         await arrivals.stop()
+        # Stored under a key of this test's own: other tests rotate the session's key over every stored company.
+        await writer_db.execute("DELETE FROM qbo_credentials WHERE realm = $1", tenant)
 
     (queue,) = json.loads(listed)
     assert queue["queued"] == 1 and queue["paused"]["code"] == "qbo.invalid_grant", queue
