@@ -45,19 +45,17 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.partitioner import DefaultPartitioner
 
 from ledgerflow.cli.arrivals import Arrivals
 from ledgerflow.cli.configuration import apply_settings
 from ledgerflow.cli.local_services import SERVICE_MODULES, LocalServices
 from ledgerflow.cli.order_copies import SampleIdentity, renumbered
-from ledgerflow.cli.publishing import OrderToPublish
+from ledgerflow.cli.publishing import OrderToPublish, partition_of
 from ledgerflow.cli.samples import sample_named
 from ledgerflow.cli.timed_publishing import Prepared, prepare, publish_timed
-from ledgerflow.contracts import Channel, Topic, TransactionMode, message_key
-from ledgerflow.contracts.topics import all_topics
-from ledgerflow.devstack.stack import Stack, StackState
+from ledgerflow.cli.watching import wait_until_idle
+from ledgerflow.contracts import Channel, Topic, TransactionMode
+from ledgerflow.devstack.stack import Stack, StackState, topic_partitions
 from ledgerflow.planner.connections import ConnectionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,13 +147,6 @@ class FairnessRun:
     placement_mismatches: list[str] = field(default_factory=list)
 
 
-def partition_of(tenant: str, partitions: int) -> int:
-    """Where the producers put the tenant's messages: aiokafka's default partitioner, as Java's for a key."""
-    every = list(range(partitions))
-    placed: int = DefaultPartitioner()(message_key(tenant), every, every)
-    return placed
-
-
 def choose_tenants(partitions: int, small: int, same: int) -> tuple[Tenant, list[Tenant]]:
     """A busy tenant, and small tenants named until ``same`` of them share its partition and the rest do not."""
     run = uuid.uuid4().hex[:4]  # fresh companies in the simulator for every run
@@ -174,16 +165,6 @@ def choose_tenants(partitions: int, small: int, same: int) -> tuple[Tenant, list
     return busy, chosen
 
 
-async def topic_partitions(bootstrap: str) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(all_topics())
-    finally:
-        await admin.close()
-    return {str(topic["topic"]): len(topic["partitions"]) for topic in described}
-
-
 def paid_order(tenant: str, serial: int) -> OrderToPublish:
     sample = sample_named(SAMPLE)
     if sample is None:
@@ -200,29 +181,6 @@ def connection_settings(tenants: Iterable[str]) -> list[ConnectionSettings]:
                            mode=TransactionMode.INVOICES_WITH_PAYMENTS)
         for t in tenants
     ]  # fmt: skip
-
-
-async def wait_until_idle(bootstrap: str, timeout: float = 120.0) -> None:
-    """Until every consumer group has read its topics to the end (the planner's reading of the writer's
-    events included): the next phase starts from an idle pipeline."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            lag = 0
-            for group, *_ in await admin.list_consumer_groups():
-                committed = await admin.list_consumer_group_offsets(group)
-                ends = await consumer.end_offsets(list(committed))
-                lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
-            if lag == 0:
-                return
-            await asyncio.sleep(1.0)
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def read_traffic(client: httpx.AsyncClient, sim_url: str, realm: str) -> Traffic:

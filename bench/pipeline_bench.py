@@ -46,6 +46,7 @@ from ledgerflow.cli.local_services import SERVICE_MODULES, LocalServices
 from ledgerflow.cli.order_copies import order_copies, sample_identities
 from ledgerflow.cli.sample_connections import sample_connection_settings
 from ledgerflow.cli.timed_publishing import Prepared, prepare, publish_timed
+from ledgerflow.cli.watching import wait_until_idle
 from ledgerflow.devstack.stack import Stack, StackState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,31 +242,6 @@ async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | N
         cpu_ms_per_order={k: round((cpu_after[k] - cpu_before[k]) * 1000 / orders, 2) for k in cpu_after},
         timeline=timeline,
     )  # fmt: skip
-
-
-async def wait_until_idle(bootstrap: str, timeout: float = 120.0) -> None:
-    """Until every consumer group has read its topics to the end (follow-up work, such as the planner's
-    reading of the writer's events, done): the latency phase starts from an idle pipeline."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            lag = 0
-            for group, *_ in await admin.list_consumer_groups():
-                if not str(group).startswith(("bench-", "ledger", "ingest", "planner", "numbering")):
-                    continue
-                committed = await admin.list_consumer_group_offsets(group)
-                ends = await consumer.end_offsets(list(committed))
-                lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
-            if lag == 0:
-                return
-            await asyncio.sleep(1.0)
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def publish_and_wait(arrivals: Arrivals, bootstrap: str, orders: list[Prepared], rate: float | None,

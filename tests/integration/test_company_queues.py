@@ -19,24 +19,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka.partitioner import murmur2
 from pydantic import SecretStr
 
 from ledgerflow.cli.arrivals import Arrivals
 from ledgerflow.cli.credentials import store_refresh_token
 from ledgerflow.cli.local_services import LocalServices
-from ledgerflow.cli.publishing import publish_envelopes
-from ledgerflow.contracts import LedgerStatus, RawOrderEnvelope, message_key
+from ledgerflow.cli.publishing import partition_of, publish_envelopes
+from ledgerflow.contracts import LedgerStatus, RawOrderEnvelope
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher, new_key
 from tests.integration.pipeline import raw_order
 
 WRITER = "ledger-writer"
-
-
-def partition_of(tenant: str, partitions: int) -> int:
-    """Where Kafka's default partitioner puts the tenant's messages (they are keyed by tenant)."""
-    return int(murmur2(message_key(tenant)) & 0x7FFFFFFF) % partitions
 
 
 def tenants_on(partition: int, partitions: int, count: int, *, same: bool, prefix: str) -> list[str]:

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ledgerflow.contracts.topics import all_topics
-from ledgerflow.devstack.stack import Stack, StackState
+from ledgerflow.devstack.stack import Stack, StackState, topic_partitions
 from tests.integration.conftest import BASE, CACHE
 
 
@@ -25,18 +25,8 @@ def _processes_under(home: Path) -> list[psutil.Process]:
     return found
 
 
-async def _topic_partitions(bootstrap: str) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(all_topics())
-    finally:
-        await admin.close()
-    return {t["topic"]: len(t["partitions"]) for t in described}
-
-
 async def test_session_stack_serves_kafka_and_postgres(stack_state: StackState) -> None:
-    partitions = await _topic_partitions(stack_state.bootstrap_servers)
+    partitions = await topic_partitions(stack_state.bootstrap_servers)
     assert partitions == dict.fromkeys(all_topics(), stack_state.partitions)
     connection = await asyncpg.connect(stack_state.database_url)
     try:

@@ -396,3 +396,21 @@ async def test_a_command_handed_over_while_a_read_returns_it_too_runs_once(
     finally:
         await queue.stop()
     assert len(books.calls) == 3 and len(relay.events()) == 3
+
+
+async def test_a_writer_that_joins_takes_companies_over_from_the_busy_one(pool: asyncpg.Pool) -> None:
+    companies = [f"busy-{n}" for n in range(4)]
+    books, relay = RecordingBooks(delay=defaultdict(float, dict.fromkeys(companies, 0.3))), KeptRelay()
+    await file(pool, [order(company, n) for company in companies for n in range(40)])
+    first = runner(pool, books, relay, quantum=0.5)
+    second = runner(pool, books, relay, quantum=0.5)
+    await first.start()
+    try:
+        await until(lambda: len(first.companies) == 4)
+        await second.start()
+        await until(lambda: len(second.companies) >= 2, timeout=15)
+        shared = (len(first.companies), len(second.companies))
+    finally:
+        await second.stop()
+        await first.stop()
+    assert shared == (2, 2), f"the companies were shared {shared}"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -49,6 +50,14 @@ class Published:
     traceparent: str | None
     partition: int
     offset: int
+
+
+def partition_of(tenant: str, partitions: int) -> int:
+    """The partition a tenant's messages go to: every message is keyed by tenant, and the producers place a key
+    as Kafka's default partitioner does (murmur2)."""
+    every = list(range(partitions))
+    placed: int = DefaultPartitioner()(message_key(tenant), every, every)
+    return placed
 
 
 def envelope(order: OrderToPublish) -> RawOrderEnvelope:

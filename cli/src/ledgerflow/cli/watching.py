@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ledgerflow.contracts import DeadLetter, LedgerEvent, Topic
 from ledgerflow.contracts.topics import all_topics
@@ -67,3 +69,28 @@ def note_outcome(
         letter = DeadLetter.model_validate_json(value)
         if letter.meta.correlation_id in wanted:
             outcomes.dead_letters[letter.meta.correlation_id] = letter
+
+
+async def wait_until_idle(bootstrap: str, timeout: float = 120.0) -> None:
+    """Until every ledgerflow consumer group has read its topics to the end (follow-up work, such as the
+    planner's reading of the writer's events, done): a benchmark's next phase starts from an idle pipeline."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lag = 0
+            for group, *_ in await admin.list_consumer_groups():
+                if not str(group).startswith(("bench-", "ledger", "ingest", "planner", "numbering")):
+                    continue
+                committed = await admin.list_consumer_group_offsets(group)
+                ends = await consumer.end_offsets(list(committed))
+                lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
+            if lag == 0:
+                return
+            await asyncio.sleep(1.0)
+    finally:
+        await consumer.stop()
+        await admin.close()

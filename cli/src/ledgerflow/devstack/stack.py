@@ -181,6 +181,17 @@ async def create_topics(bootstrap_servers: str, partitions: int, replication: in
         await asyncio.sleep(0.5)
 
 
+async def topic_partitions(bootstrap_servers: str) -> dict[str, int]:
+    """Each pipeline topic's partition count, as the cluster has it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(all_topics())
+    finally:
+        await admin.close()
+    return {str(topic["topic"]): len(topic["partitions"]) for topic in described}
+
+
 async def _all_led(admin: AIOKafkaAdminClient) -> bool:
     """Every partition of every topic has a leader: until then producers meet NotLeaderForPartition."""
     described = await admin.describe_topics(all_topics())

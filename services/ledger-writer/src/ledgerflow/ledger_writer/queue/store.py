@@ -41,18 +41,12 @@ class NewCommand:
 
 
 @dataclass(frozen=True)
-class QueuedCommand:
+class QueuedCommand(NewCommand):
+    """A command in its company's queue."""
+
     id: int
-    company_id: str
-    tenant_id: str
-    kind: str
-    message_id: uuid.UUID
-    lane: str
-    payload: bytes
-    traceparent: str | None
-    source: Source
     queued_at: datetime
-    attempts: int
+    attempts: int = 0
     lane_goes_on: bool = False  # when read, a later command of its lane waited behind it
 
 
