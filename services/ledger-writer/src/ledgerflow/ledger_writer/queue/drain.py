@@ -73,8 +73,9 @@ class CompanyDrain:
         # Heads of lanes read ahead and not started yet: a backlog is read a few at a time, not once per command.
         # Only this drain takes a company's commands off its queue, so they stay heads until started.
         self._ahead: list[QueuedCommand] = []
-        # Something may have become ready since the last read: commands filed (the filing wakes the drain), a
-        # lane's next command (known when its head was read), a retry falling due (the poll finds it).
+        # Something may have become ready that this drain was not handed by a filing: a lane's next command (known
+        # when its head was read, or when a filing put one behind a command here), a command filed by another
+        # writer, a retry falling due (the last two found by reading again at least every poll).
         self._stale = True
         self._read_at = 0.0
         self._filed_behind: set[str] = set()  # lanes that commands were filed behind a command of this drain's

@@ -95,24 +95,25 @@ class QueueRunner:
         self._reporter = asyncio.create_task(self._report(), name="queue-metrics")
 
     async def stop(self) -> None:
-        """Finish what is in flight and give every company back, so the other writers take them at once."""
+        """Finish what is in flight and give every company back, so the other writers take them at once. The
+        leases are renewed meanwhile: a call still on its way must not find its company taken over."""
         self._stopping = True
+        for drain in self._drains.values():
+            drain.give_up()
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         for task in (self._loop, self._reporter):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        for drain in self._drains.values():
-            drain.give_up()
-        if self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         with contextlib.suppress(Exception):
             await store.leave(self._deps.pool(), self.owner)
         log.info("queue.runner_stopped", owner=self.owner)
 
     async def _run(self) -> None:
         next_renewal = 0.0
-        while not self._stopping:
+        while True:
             self._wake.clear()
             try:
                 self._reap()
