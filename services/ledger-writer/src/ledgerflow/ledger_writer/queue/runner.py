@@ -61,6 +61,7 @@ class QueueRunner:
         self._loop: asyncio.Task[None] | None = None
         self._reporter: asyncio.Task[None] | None = None
         self._stopping = False
+        self._closed = False
 
     @property
     def owner(self) -> str:
@@ -102,18 +103,21 @@ class QueueRunner:
             drain.give_up()
         if self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        for task in (self._loop, self._reporter):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self._closed = True  # the loop ends its round and stops (cancelling it could be lost in a wait_for)
+        self._wake.set()
+        if self._loop is not None:
+            await self._loop
+        if self._reporter is not None:
+            self._reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reporter
         with contextlib.suppress(Exception):
             await store.leave(self._deps.pool(), self.owner)
         log.info("queue.runner_stopped", owner=self.owner)
 
     async def _run(self) -> None:
         next_renewal = 0.0
-        while True:
+        while not self._closed:
             self._wake.clear()
             try:
                 self._reap()
