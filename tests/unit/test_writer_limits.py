@@ -132,3 +132,30 @@ async def test_a_429_pauses_the_throttled_company_and_its_calls_still_go_through
         await client.aclose()
     throttled = metrics.qbo_requests.labels("acme", "query", "429")._value.get()
     assert throttled >= 1
+
+
+async def test_a_company_handed_to_another_writer_keeps_its_budget_and_what_its_rest_refilled() -> None:
+    before, after = FakeTime(), FakeTime()
+    first = CompanyLimiter(requests_per_minute=60, concurrent=10, clock=before.clock, sleep=before.sleep)
+    await granted_times(first, before, "acme", 10)  # its burst spent
+    tokens, paused_for = first.tokens("acme")
+    assert tokens == pytest.approx(0.0) and paused_for == 0.0
+
+    second = CompanyLimiter(requests_per_minute=60, concurrent=10, clock=after.clock, sleep=after.sleep)
+    second.restore("acme", tokens, paused_for)
+    await granted_times(second, after, "acme", 1)
+    assert after.slept, "taken over at once, the company gets no fresh burst"
+
+    rested = CompanyLimiter(requests_per_minute=60, concurrent=10, clock=after.clock, sleep=after.sleep)
+    rested.restore("acme", tokens, paused_for, rested_for=60.0)
+    after.slept.clear()
+    await granted_times(rested, after, "acme", 10)
+    assert after.slept == [], "a minute's rest refilled its burst"
+
+
+async def test_a_pause_the_last_writer_met_holds_at_the_next() -> None:
+    time = FakeTime()
+    limiter = CompanyLimiter(requests_per_minute=500, concurrent=10, clock=time.clock, sleep=time.sleep)
+    limiter.restore("acme", tokens=10.0, paused_for=30.0)
+    await granted_times(limiter, time, "acme", 1)
+    assert sum(time.slept) == pytest.approx(30.0)

@@ -201,3 +201,4 @@ class RateState:
     used_last_minute: int = 0
     limit_per_minute: int = 0
     throttled: int = 0  # times the books throttled the company, since this writer first called it
+    rested_for: float = 0.0  # seconds since the last writer let the company go: its budget refilled meanwhile

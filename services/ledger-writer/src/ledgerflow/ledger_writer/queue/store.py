@@ -217,7 +217,8 @@ async def lease(pool: asyncpg.Pool, owner: str, writer_pool: str, limit: int, tt
                lease_expires_at = now() + make_interval(secs => $4::float8)
            FROM chosen WHERE c.company_id = chosen.company_id
            RETURNING c.company_id, c.tenant_id, c.epoch, c.tokens, c.limit_per_minute, chosen.previous_owner,
-                     greatest(0, extract(epoch FROM c.paused_until - now()))::float8 AS paused_for""",
+                     greatest(0, extract(epoch FROM c.paused_until - now()))::float8 AS paused_for,
+                     greatest(0, extract(epoch FROM now() - c.last_served_at))::float8 AS rested_for""",
         owner,
         writer_pool,
         limit,
@@ -228,7 +229,9 @@ async def lease(pool: asyncpg.Pool, owner: str, writer_pool: str, limit: int, tt
             company_id=row["company_id"],
             tenant_id=row["tenant_id"],
             epoch=row["epoch"],
-            rate=RateState(tokens=row["tokens"], paused_for=row["paused_for"] or 0.0),
+            rate=RateState(
+                tokens=row["tokens"], paused_for=row["paused_for"] or 0.0, rested_for=row["rested_for"] or 0.0
+            ),
             previous_owner=row["previous_owner"],
         )
         for row in rows

@@ -106,11 +106,12 @@ class CompanyLimiter:
         tokens = min(self.burst, state.tokens + (now - state.updated) * self.rate)
         return tokens, max(0.0, state.paused_until - now)
 
-    def restore(self, realm: str, tokens: float, paused_for: float) -> None:
-        """Continue from what another writer left: a company that changes hands gets no fresh burst."""
+    def restore(self, realm: str, tokens: float, paused_for: float, rested_for: float = 0.0) -> None:
+        """Continue from what another writer left ``rested_for`` seconds ago: a company that changes hands gets no
+        fresh burst, and one that rested gets what the rest refilled."""
         state = self._realm(realm)
         now = self._clock()
-        state.tokens = max(0.0, min(self.burst, tokens))
+        state.tokens = max(0.0, min(self.burst, tokens + rested_for * self.rate))
         state.updated = now
         state.paused_until = max(state.paused_until, now + paused_for)
 

@@ -113,7 +113,7 @@ class QuickBooksOnline:
 
     def restore_rate(self, company: Company, state: RateState) -> None:
         if state.tokens is not None:
-            self.limiter.restore(company.company_id, state.tokens, state.paused_for)
+            self.limiter.restore(company.company_id, state.tokens, state.paused_for, state.rested_for)
 
     async def aclose(self) -> None:
         await self.client.aclose()
