@@ -19,6 +19,8 @@ class Metrics:
             "ledgerflow_batch_records", "Records read and handled together, per batch (larger under load).", ["stage"],
             buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=r,
         )  # fmt: skip
+        self.stalled = Gauge("ledgerflow_stage_stalled", "1 while a stage's batches keep failing (an outage): see its "
+                             "readiness and log for the reason.", ["stage"], registry=r)  # fmt: skip
         self.dead_letters = Counter("ledgerflow_dead_letters", "Messages sent to a dead-letter topic.",
                                     ["stage", "tenant", "code"], registry=r)  # fmt: skip
         self.consumer_lag = Gauge("ledgerflow_consumer_lag", "Messages not yet consumed, per partition.",

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ledgerflow.contracts import message_key
 from ledgerflow.runtime.database import DbConnection
+from ledgerflow.runtime.errors import is_transient
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +87,26 @@ async def enqueue(conn: DbConnection, messages: Sequence[Traced]) -> list[Enqueu
     return [Enqueued(ids[m.message_id].pop(0), m, traceparent) for m, traceparent in messages]
 
 
+# A row the brokers will never take: its id, topic, size and the reason.
+Aside: TypeAlias = tuple[int, str, int, str]
+
+
+async def set_aside(conn: DbConnection | asyncpg.Pool, rows: Sequence[Aside]) -> None:
+    """Rows the brokers refuse for good (too large) leave the queue of rows to send, with the reason, so the rows
+    behind them are not held up; they stay in the table for an operator to see."""
+    if not rows:
+        return
+    for row_id, topic, size, reason in rows:
+        log.error("outbox.row_set_aside", row_id=row_id, topic=topic, bytes=size, reason=reason[:300],
+                  hint="it can never be sent as it is: check the brokers' message.max.bytes")  # fmt: skip
+    await conn.execute(
+        """UPDATE outbox SET published_at = now(), set_aside = d.reason
+           FROM unnest($1::bigint[], $2::text[]) AS d(id, reason) WHERE outbox.id = d.id""",
+        [row_id for row_id, _, _, _ in rows],
+        [reason[:1000] for _, _, _, reason in rows],
+    )
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order and marks them published.
 
@@ -112,6 +133,7 @@ class OutboxRelay:
         self._grace_seconds = grace_seconds
         self._mark_seconds = mark_seconds
         self._sent: list[int] = []
+        self._set_aside: list[Aside] = []
         self._task: asyncio.Task[None] | None = None
         self._marker: asyncio.Task[None] | None = None
 
@@ -122,41 +144,60 @@ class OutboxRelay:
     async def send(self, rows: Sequence[Enqueued]) -> asyncio.Future[None]:
         """Hand rows just committed to the producer, in order, and return what completes once the brokers have
         them (then they are marked published). A caller that only needs their order kept against later rows
-        need not wait for the brokers."""
-        pending = []
+        need not wait for the brokers. A row the producer can never send is set aside (it does not hold up
+        the rows after it); one the brokers did not confirm is left to the sweep."""
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
         for row in rows:
             m = row.message
-            # Each row is sent in the trace of the message that caused it (a batch holds many traces).
-            ctx = propagate.extract({"traceparent": row.traceparent}) if row.traceparent else None
-            token = otel_context.attach(ctx) if ctx is not None else None
             try:
-                pending.append(
-                    await self._broker.publish(
-                        m.payload,
-                        m.topic,
-                        key=message_key(m.tenant_id),
-                        headers={"content-type": "application/json", "message-id": str(m.message_id)},
-                        correlation_id=str(m.correlation_id),
-                        no_confirm=True,
-                    )
-                )
-            finally:
-                if token is not None:
-                    otel_context.detach(token)
-        return asyncio.ensure_future(self._acknowledged(pending, [r.row_id for r in rows]))
+                pending.append((row.row_id, await self._produce(m, row.traceparent)))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                self._set_aside.append((row.row_id, m.topic, len(m.payload), f"{type(exc).__name__}: {exc}"))
+        return asyncio.ensure_future(self._acknowledged(pending))
 
-    async def _acknowledged(self, pending: list[asyncio.Future[Any]], row_ids: list[int]) -> None:
-        await asyncio.gather(*pending)
-        self._sent.extend(row_ids)
+    async def _produce(self, m: Outgoing, traceparent: str | None) -> asyncio.Future[Any]:
+        # Each row is sent in the trace of the message that caused it (a batch holds many traces).
+        ctx = propagate.extract({"traceparent": traceparent}) if traceparent else None
+        token = otel_context.attach(ctx) if ctx is not None else None
+        try:
+            sent: asyncio.Future[Any] = await self._broker.publish(
+                m.payload,
+                m.topic,
+                key=message_key(m.tenant_id),
+                headers={"content-type": "application/json", "message-id": str(m.message_id)},
+                correlation_id=str(m.correlation_id),
+                no_confirm=True,
+            )
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+        return sent
+
+    async def _acknowledged(self, pending: list[tuple[int, asyncio.Future[Any]]]) -> None:
+        answers = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
+        self._sent.extend(row_id for (row_id, _), answer in zip(pending, answers, strict=True)
+                          if not isinstance(answer, BaseException))  # fmt: skip
+        failed = [answer for answer in answers if isinstance(answer, BaseException)]
+        if failed:
+            raise failed[0]  # the sweep sends those rows again (and sets aside one the brokers refuse for good)
 
     async def mark_sent(self) -> int:
-        """Mark the rows sent since the last call as published."""
+        """Mark the rows sent since the last call as published, and those set aside as such."""
         sent, self._sent = self._sent, []
         if sent:
             try:
                 await self._pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
             except BaseException:
                 self._sent[:0] = sent  # marked on the next round, or sent again by the sweep after a crash
+                raise
+        aside, self._set_aside = self._set_aside, []
+        if aside:
+            try:
+                await set_aside(self._pool, aside)
+            except BaseException:
+                self._set_aside[:0] = aside
                 raise
         return len(sent)
 
@@ -181,11 +222,27 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            pending = [await self._send(row) for row in rows]
-            await asyncio.gather(*pending)
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
-            )
+            produced: list[tuple[int, asyncio.Future[object]]] = []
+            aside: list[Aside] = []
+            for row in rows:
+                try:
+                    produced.append((row["id"], await self._send(row)))
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    aside.append((row["id"], row["topic"], len(row["payload"]), f"{type(exc).__name__}: {exc}"))
+            answers = await asyncio.gather(*(future for _, future in produced), return_exceptions=True)
+            sent = []
+            for (row_id, _), answer in zip(produced, answers, strict=True):
+                if not isinstance(answer, BaseException):
+                    sent.append(row_id)
+                elif is_transient(answer):
+                    raise answer  # nothing marked: the next sweep sends them again, in order
+                else:
+                    row = next(r for r in rows if r["id"] == row_id)
+                    aside.append((row_id, row["topic"], len(row["payload"]), f"{type(answer).__name__}: {answer}"))
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
+            await set_aside(conn, aside)
             return len(rows)
 
     async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:

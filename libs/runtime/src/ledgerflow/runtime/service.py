@@ -156,7 +156,9 @@ class Service:
         self._relay = OutboxRelay(self._pool, self.broker, sweep_seconds=settings.outbox_sweep_seconds)
         for stage in self.stages:
             tracer = self.provider.get_tracer("ledgerflow.runtime.stage")
-            self.runners[stage.name] = StageRunner(stage, self._pool, self._relay, self.metrics, tracer)
+            self.runners[stage.name] = StageRunner(
+                stage, self._pool, self._relay, self.metrics, tracer, settings.kafka.max_message_bytes
+            )
         await self.broker.start()
         self._relay.start()
         self._health = HealthServer(settings.http_host, settings.http_port, self.metrics.registry, self.readiness)
@@ -185,7 +187,11 @@ class Service:
         self.provider.shutdown()
 
     async def readiness(self) -> str | None:
-        """Not ready while a consumer has no partitions or the database does not answer."""
+        """Not ready while a consumer has no partitions, a stage's batches keep failing, or the database does not
+        answer."""
+        for name, runner in self.runners.items():
+            if runner.stalled is not None:
+                return f"stage {name} is stalled: {runner.stalled}"
         for subscriber in self.subscribers:
             consumer = subscriber.consumer
             if consumer is None or not consumer.assignment():

@@ -25,6 +25,13 @@ class KafkaSettings(BaseSettings):
         default=1, ge=1, description="Bytes a consumer's fetch waits for (up to fetch_max_wait_ms) before it returns."
     )
     fetch_max_wait_ms: int = Field(default=500, ge=0, description="The longest a fetch waits for fetch_min_bytes.")
+    max_message_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="The largest message a service emits: a larger one is refused with its reason. Keep it under "
+        "the brokers' message.max.bytes (1,048,588 by default), which also counts the key and headers.",
+    )
 
 
 class DatabaseSettings(BaseSettings):

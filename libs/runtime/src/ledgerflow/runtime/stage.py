@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from ledgerflow.contracts import DeadLetter, ErrorDetail, MessageMeta, dead_letter_topic, derive_message_id
 from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
-from ledgerflow.runtime.errors import StageError
+from ledgerflow.runtime.errors import StageError, is_transient, unprocessable
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing, Traced
 
@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 In = TypeVar("In", bound=BaseModel)
 
 MAX_DEAD_LETTER_PAYLOAD = 256 * 1024
+MAX_ERROR_TEXT = 2000  # a reason that embeds the data (a 900 KB number) must not make its dead letter unsendable
+# The brokers' default message.max.bytes is 1,048,588; this leaves room for the key, the headers and the batch.
+DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
 UNKNOWN_TENANT = "unknown"
 
 
@@ -110,6 +113,9 @@ def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetai
 
     Handlers that act on part of a message (a plan whose purchase orders are stopped) emit it themselves.
     """
+    error = error.model_copy(
+        update={"message": error.message[:MAX_ERROR_TEXT], "fix": error.fix[:MAX_ERROR_TEXT] if error.fix else None}
+    )
     letter = DeadLetter(
         meta=meta.derive(f"{stage}.dead-letter/{error.code}"),
         stage=stage,
@@ -125,13 +131,40 @@ def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetai
 
 class StageRunner(Generic[In]):
     def __init__(
-        self, stage: Stage[In], pool: asyncpg.Pool, relay: OutboxRelay, metrics: Metrics, tracer: trace.Tracer
+        self,
+        stage: Stage[In],
+        pool: asyncpg.Pool,
+        relay: OutboxRelay,
+        metrics: Metrics,
+        tracer: trace.Tracer,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.stage = stage
+        self._max_message_bytes = max_message_bytes
         self._pool = pool
         self._relay = relay
         self._metrics = metrics
         self._tracer = tracer
+
+    failures = 0
+    stalled: str | None = None  # why the stage has not got a batch through for a while
+
+    def failed(self, exc: BaseException) -> float:
+        """A batch failed with an outage (anything else was dead-lettered): how long to wait before it is read
+        again. After a few failures in a row the stage reports itself stalled, with the reason."""
+        self.failures += 1
+        if self.failures >= STALLED_AFTER_FAILURES:
+            self.stalled = f"{self.failures} batches in a row failed: {type(exc).__name__}: {exc}"[:300]
+            self._metrics.stalled.labels(self.stage.name).set(1)
+        return float(min(RETRY_PAUSE_CAP_SECONDS, RETRY_PAUSE_SECONDS * 2 ** (self.failures - 1)))
+
+    def recovered(self) -> None:
+        if self.failures:
+            if self.stalled is not None:
+                log.info("stage.recovered", stage=self.stage.name, failures=self.failures)
+                self._metrics.stalled.labels(self.stage.name).set(0)
+            self.failures = 0
+            self.stalled = None
 
     async def flush_outbox(self) -> int:
         return await self._relay.flush_leftovers()
@@ -150,6 +183,13 @@ class StageRunner(Generic[In]):
         except _Refused:
             # A handler refused a message after it may have written part of its work: the whole batch is
             # rolled back and done again, each message in a savepoint of its own.
+            outcomes, rows, filed = await self._batch(records, reads, isolated=True)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # an outage: the batch is read again once it is over
+            # One of the messages holds what the database or the code cannot take: done again one by one, the
+            # one that fails becomes a dead letter and the others go through.
+            log.warning("batch.isolating", stage=self.stage.name, error=f"{type(exc).__name__}: {exc}"[:300])
             outcomes, rows, filed = await self._batch(records, reads, isolated=True)
         await self._relay.publish(rows)
         if filed is not None and self.stage.after_commit is not None:
@@ -176,12 +216,32 @@ class StageRunner(Generic[In]):
                     outcome, messages = await self._act(conn, read, claimed, isolated=isolated, filed=filed)
                 outcomes.append(outcome)
                 outgoing.extend(messages)
-            result = None
+            result: list[Any] | None = None
             if filed:
-                assert self.stage.filer is not None
-                result = await self.stage.filer(conn, filed)
+                result, letters = await self._file(conn, filed, isolated=isolated)
+                outgoing.extend(letters)
             rows = await outbox.enqueue(conn, outgoing)
         return outcomes, rows, result
+
+    async def _file(self, conn: DbConnection, filed: list[Filed], *, isolated: bool) -> tuple[list[Any], list[Traced]]:
+        """The batch's messages filed at once; ``isolated``, one by one, a message the filer cannot take turned
+        into a dead letter."""
+        assert self.stage.filer is not None
+        if not isolated:
+            return list(await self.stage.filer(conn, filed)), []
+        result: list[Any] = []
+        letters: list[Traced] = []
+        for item in filed:
+            try:
+                async with conn.transaction():
+                    result.extend(await self.stage.filer(conn, [item]))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                meta: MessageMeta = item.message.meta
+                error = unprocessable(self.stage.name, self.stage.input_model.__name__, exc)
+                letters.append((self._dead_letter(meta, item.body, item.source, error), item.traceparent))
+        return result, letters
 
     def _record_span(self, record: Received) -> Any:
         """Each message of a batch continues its own trace (the one its producer started)."""
@@ -240,16 +300,36 @@ class StageRunner(Generic[In]):
             try:
                 if isolated:
                     async with conn.transaction():  # a savepoint: a refused message leaves no half state
-                        outgoing = list(await self.stage.handler(context, read.message))
+                        outgoing = self._sendable(list(await self.stage.handler(context, read.message)))
                 else:
-                    outgoing = list(await self.stage.handler(context, read.message))
+                    outgoing = self._sendable(list(await self.stage.handler(context, read.message)))
             except StageError as err:
                 if not isolated:
                     raise _Refused from err
                 outgoing = [self._dead_letter(meta, read.body, read.source, err.detail)]
                 outcome = "dead_letter"
+            except Exception as exc:
+                if not isolated or is_transient(exc):
+                    raise
+                error = unprocessable(self.stage.name, self.stage.input_model.__name__, exc)
+                outgoing = [self._dead_letter(meta, read.body, read.source, error)]
+                outcome = "dead_letter"
             traceparent = outbox.current_traceparent()
         return outcome, [(m, traceparent) for m in outgoing]
+
+    def _sendable(self, outgoing: list[Outgoing]) -> list[Outgoing]:
+        """What a handler emits, if the brokers will take it all: a message over their limit would block the
+        outbox behind it for ever, so the message that caused it is refused instead (and its work undone)."""
+        for message in outgoing:
+            if len(message.payload) > self._max_message_bytes:
+                raise StageError(
+                    "message.too_large",
+                    f"the message {self.stage.name} made from it for {message.topic} is {len(message.payload):,} "
+                    f"bytes, over the {self._max_message_bytes:,} the brokers take",
+                    "Make the order smaller where it comes from (fewer lines, shorter texts), or raise the brokers' "
+                    "message.max.bytes and LEDGERFLOW_KAFKA_MAX_MESSAGE_BYTES together; then publish it again.",
+                )
+        return outgoing
 
     def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
@@ -304,7 +384,9 @@ def _tenant_hint(body: bytes) -> str:
     return UNKNOWN_TENANT
 
 
-RETRY_PAUSE_SECONDS = 1.0
+RETRY_PAUSE_SECONDS = 0.5  # after a batch's first failure; doubled after each next one, up to the cap
+RETRY_PAUSE_CAP_SECONDS = 10.0
+STALLED_AFTER_FAILURES = 6  # in a row (about 15 s): the stage says it is stalled (readiness, a metric)
 
 
 def subscribe(
@@ -343,14 +425,17 @@ def subscribe(
         records = [_received(stage.input_topic, record) for record in message.raw_message]
         if not records:
             return
+        runner = runners[stage.name]
         try:
-            await runners[stage.name].process_batch(records)
-        except Exception:
+            await runner.process_batch(records)
+        except Exception as exc:
             first = records[0].source
+            delay = runner.failed(exc)
             log.exception("batch.retry", stage=stage.name, partition=first.partition, offset=first.offset,
-                          records=len(records))  # fmt: skip
-            await asyncio.sleep(RETRY_PAUSE_SECONDS)  # seek back and retry; do not spin on a dead database
+                          records=len(records), failures=runner.failures, retry_in=delay)  # fmt: skip
+            await asyncio.sleep(delay)  # seek back and retry, ever less often while the outage lasts
             raise
+        runner.recovered()
 
     return subscriber
 
