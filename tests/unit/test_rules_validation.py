@@ -197,6 +197,7 @@ def test_5000_rules_are_accepted() -> None:
         ("^AMZ-[0-9]+$", True), ("(?i)wholesale", True), ("(ab)+", True), ("(a|b)", True), ("[(a+)+]", True),
         ("\\(a+\\)+", True), ("(a{2,3}){2}", False), ("(a*)*", False), ("(?:a+)+", False), ("(a?)+", False),
         ("((a)+)", True), ("((a)+)+", False), ("(a|aa)+", False), ("(x+x+)+y", False), ("(a)(?P=x)", False),
+        ("\\w*\\w*\\w*@staff", True), ("a(?=b)", False), ("(?<!x)y", False),
     ],
 )  # fmt: skip
 def test_patterns_that_can_take_exponential_time_are_refused(pattern: str, safe: bool) -> None:
@@ -273,3 +274,22 @@ def test_the_docs_list_every_field_and_action() -> None:
     assert missing == [], "docs/rules.md does not list these fields"
     assert [kind for kind in ACTION_KINDS if f"| `{kind}` |" not in docs] == []
     assert yaml.safe_load(docs.split("```yaml")[1].split("```")[0])["rules"]["acme-outdoor"]
+
+
+@pytest.mark.timeout(20)
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]" for n in range(9)]
+    bomb += ["rules: {acme: [{name: r, when: {field: line.sku, op: eq, value: *j}, then: [{action: do_not_import}]}]}"]
+    path = tmp_path / "settings.yaml"
+    path.write_text("\n".join(bomb) + "\n")
+    assert path.stat().st_size < 1000
+    with pytest.raises(ConfigError, match="aliases"):
+        load_settings(path)
+
+
+def test_a_settings_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text("# " + "x" * (6 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="at most 5,242,880"):
+        load_settings(path)

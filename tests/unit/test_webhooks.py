@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr, ValidationError
 
 from ledgerflow.cli.samples import SampleOrder
 from ledgerflow.contracts import Channel, RawOrderEnvelope
 from ledgerflow.ingest.webhooks import WebhookConnection, WebhookSettings, create_webhook_app, signature_of
+from ledgerflow.qbo_sim.server import ServerOptions, serve
 
 SECRET = "shpss_0123456789abcdef"
 SETTINGS = WebhookSettings(
@@ -138,3 +140,14 @@ async def test_health_and_metrics_endpoints(client: httpx.AsyncClient) -> None:
     assert (await client.get("/health/live")).status_code == 200
     assert (await client.get("/health/ready")).status_code == 200
     assert "ledgerflow_webhooks_received" in (await client.get("/metrics")).text
+
+
+@pytest.mark.parametrize("secret", ["", "short-secret"])
+def test_a_connection_with_an_empty_or_short_secret_is_refused_at_start(secret: str) -> None:
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        WebhookConnection(tenant="acme", channel=Channel.SHOPIFY, secret=SecretStr(secret))
+
+
+def test_the_simulator_will_not_start_with_an_empty_token() -> None:
+    with pytest.raises(SystemExit, match="at least 8 characters"):
+        serve(ServerOptions(port=0, token=""))

@@ -28,6 +28,7 @@ from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan
 from ledgerflow.planner.rules import Outcome, Rule, RuleSet, compile_rules, evaluate, load_rule_set, rule_set_problems
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlanOptions, RefundMode
+from ledgerflow.planner.settings_yaml import read_yaml
 from ledgerflow.runtime.errors import StageError
 
 PREVIEW_TENANT = "preview"
@@ -113,7 +114,7 @@ def load_connection(path: Path | None) -> PreviewConnection:
     if path is None:
         return PreviewConnection()
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path) or {}
         connection = PreviewConnection.model_validate(raw)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         if isinstance(exc, ValidationError):
@@ -129,7 +130,7 @@ def load_connection(path: Path | None) -> PreviewConnection:
 def load_rules(path: Path, tenant: str | None = None) -> list[Rule]:
     """Rules from a settings file (``config apply``'s, with ``rules: {tenant: [...]}``) or a plain list of rules."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = read_yaml(path)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise PreviewInputError(f"cannot read rules file {path}: {exc}") from None
     if isinstance(raw, list):
@@ -165,7 +166,7 @@ def load_payload(path: Path) -> dict[str, Any]:
 def load_items(path: Path) -> dict[str, ReferenceItem]:
     """Items as the books hold them (name, sku, vendor_name, purchase_cost), for purchase orders."""
     try:
-        raw = yaml.safe_load(path.read_text()) or []
+        raw = read_yaml(path) or []
         items = [ReferenceItem.model_validate(entry) for entry in raw]
     except (OSError, yaml.YAMLError) as exc:
         raise PreviewInputError(f"cannot read items file {path}: {exc}") from None

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,10 +44,23 @@ DELIVERY_HEADERS: dict[Channel, str] = {
 RECEIVED = Counter("ledgerflow_webhooks_received", "Signed webhooks accepted and published.", ["tenant", "channel"])
 
 
+MIN_SECRET_LENGTH = 16  # an empty or short secret would let anyone sign a connection's webhooks
+
+
 class WebhookConnection(BaseModel):
     tenant: str
     channel: Channel
     secret: SecretStr
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"a webhook secret must be at least {MIN_SECRET_LENGTH} characters: use the one the channel gave "
+                "(Shopify's app secret, the WooCommerce webhook's secret)"
+            )
+        return secret
 
 
 class WebhookSettings(BaseSettings):

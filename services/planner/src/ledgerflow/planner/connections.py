@@ -19,6 +19,7 @@ from ledgerflow.contracts.envelope import TenantId
 from ledgerflow.planner.booking import Accounts, TaxCodes
 from ledgerflow.planner.rules import RuleSet, load_rule_sets
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlannerSettings, PlanOptions, RefundMode
+from ledgerflow.planner.settings_yaml import read_yaml
 from ledgerflow.runtime.database import DbConnection
 
 DDL = (
@@ -157,7 +158,7 @@ def load_file(path: Path) -> list[ConnectionSettings]:
 
 def load_settings(path: Path) -> SettingsFile:
     try:
-        raw: Any = yaml.safe_load(path.read_text())
+        raw: Any = read_yaml(path)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     problems, rules = [], None

@@ -26,7 +26,12 @@ class ServerOptions:
     retry_after: int | None = None
 
 
+MIN_TOKEN_LENGTH = 8  # an empty development token would let requests in without any Authorization
+
+
 def serve(options: ServerOptions) -> None:
+    if options.token is not None and len(options.token) < MIN_TOKEN_LENGTH:
+        raise SystemExit(f"error: --token must be at least {MIN_TOKEN_LENGTH} characters (or left out)")
     simulator = Simulator(
         token=options.token,
         limits=Limits.named(options.limits),

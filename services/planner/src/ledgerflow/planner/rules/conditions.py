@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ledgerflow.contracts import CanonicalOrder, OrderLine
 from ledgerflow.planner.rules.fields import FIELDS, FieldSpec, FieldType
 from ledgerflow.planner.rules.model import Condition, Group, Op
-from ledgerflow.planner.rules.patterns import MAX_SUBJECT
+from ledgerflow.planner.rules.patterns import MAX_SUBJECT, Pattern
 from ledgerflow.planner.rules.values import typed_values
 
 
@@ -106,7 +105,7 @@ def _test(spec: FieldSpec, op: Op, values: tuple[Any, ...]) -> Callable[[Any], b
     if op is Op.STARTS_WITH:
         return lambda v: v is not None and norm(str(v)).startswith(first)
     if op is Op.MATCHES:
-        pattern: re.Pattern[str] = first
+        pattern: Pattern = first
         return lambda v: v is not None and pattern.search(str(v)[:MAX_SUBJECT]) is not None
     return _ordered_test(op, values)
 
@@ -140,7 +139,7 @@ def _list_test(op: Op, values: tuple[Any, ...], norm: Callable[[Any], Any]) -> C
         return lambda v: all(norm(e) not in members for e in v)
     if op is Op.STARTS_WITH:
         return lambda v: any(norm(e).startswith(first) for e in v)
-    pattern: re.Pattern[str] = first
+    pattern: Pattern = first
     return lambda v: any(pattern.search(e[:MAX_SUBJECT]) is not None for e in v)
 
 

@@ -1,9 +1,14 @@
-"""Regular expressions a rule may use: Python's ``re`` only, short, and free of the shapes that backtrack
-exponentially (a repeated group that holds a quantifier or alternatives, backreferences)."""
+"""Regular expressions a rule may use: short, free of the shapes that backtrack (a repeated group that holds a
+quantifier or alternatives, backreferences), and run by RE2, whose matching takes time linear in the value
+whatever the pattern: a pattern such as ``\\w*\\w*\\w*@staff`` that slips past the checks still cannot hold
+the planner up."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
 
 from ledgerflow.planner.rules.model import MAX_PATTERN
 
@@ -12,6 +17,27 @@ MAX_SUBJECT = 1000
 
 _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 _BRACES = re.compile(r"\{(\d*)(?:,(\d*))?\}")
+
+
+class Pattern(Protocol):
+    """A compiled pattern: ``search`` gives a match or None."""
+
+    def search(self, text: str) -> Any: ...
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is reported to whoever wrote it, not logged by RE2
+    return options
+
+
+_RE2_OPTIONS = _options()
+
+
+def compiled(pattern: str) -> Pattern:
+    """``pattern`` (checked by ``pattern_problem``) compiled for RE2's linear-time matching."""
+    result: Pattern = re2.compile(pattern, options=_RE2_OPTIONS)
+    return result
 
 
 def pattern_problem(pattern: str) -> str | None:
@@ -24,7 +50,14 @@ def pattern_problem(pattern: str) -> str | None:
         re.compile(pattern)
     except (re.error, OverflowError, RecursionError) as exc:
         return f"not a valid regular expression: {exc}"
-    return _nesting_problem(pattern)
+    if (nesting := _nesting_problem(pattern)) is not None:
+        return nesting
+    try:
+        compiled(pattern)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        return f"not a pattern ledgerflow can run in linear time (lookarounds are not allowed): {reason}"
+    return None
 
 
 def _nesting_problem(pattern: str) -> str | None:

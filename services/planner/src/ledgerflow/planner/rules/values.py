@@ -3,14 +3,13 @@ pattern. Whatever does not fit is refused with a message that names the field, t
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledgerflow.planner.rules.fields import FIELDS, FieldSpec, FieldType, unknown_field_message
 from ledgerflow.planner.rules.model import Condition, Op
-from ledgerflow.planner.rules.patterns import pattern_problem
+from ledgerflow.planner.rules.patterns import compiled, pattern_problem
 
 
 class RuleError(ValueError):
@@ -77,7 +76,7 @@ def _typed(spec: FieldSpec, op: Op, raw: Any) -> Any:
         problem = pattern_problem(raw)
         if problem is not None:
             raise RuleError(problem)
-        return re.compile(raw)
+        return compiled(raw)
     if op is Op.STARTS_WITH and (not isinstance(raw, str) or not raw):
         raise RuleError(f"starts_with takes non-empty text, got {_show(raw)}")
     if kind in _TEXTUAL:
