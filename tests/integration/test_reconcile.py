@@ -44,3 +44,17 @@ async def test_reconcile_finds_every_document_once_then_the_copy_keyed_in_by_han
     assert code == 1
     assert report["duplicates"] == 1
     assert [p["kind"] for p in report["problems"]] == ["duplicate"]
+
+
+async def test_reconcile_counts_the_dead_letters_of_the_tenant(
+    services: LocalServices, tenant: str, shopify_paid: dict[str, Any]
+) -> None:
+    unbalanced = copy.deepcopy(shopify_paid)
+    unbalanced["order"].update(id=5400000900013, order_number=9013, name="#9013", total_price="999.99")
+    letter = raw_order(tenant, unbalanced)
+    _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, letter)
+    assert letter.meta.correlation_id in outcomes.dead_letters
+
+    code, report = await asyncio.to_thread(_reconcile, services, tenant)
+    assert report["dead_letters"] == 1, report
+    assert report["dead_letters_without_reason"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from ledgerflow.contracts import DeadLetter
@@ -16,16 +17,13 @@ async def read_dead_letters(bootstrap_servers: str, tenant: str | None = None) -
 
     A record that is not a dead letter at all is returned as one without a reason, so that it is counted.
     """
+    partitions = await _partitions(bootstrap_servers)
+    if not partitions:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     letters: list[DeadLetter] = []
     try:
-        await consumer.topics()  # the cluster's metadata: which partitions each topic has
-        partitions = [
-            TopicPartition(topic, p) for topic in DEAD_LETTER_TOPICS for p in consumer.partitions_for_topic(topic) or ()
-        ]
-        if not partitions:
-            return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -44,6 +42,23 @@ async def read_dead_letters(bootstrap_servers: str, tenant: str | None = None) -
     finally:
         await consumer.stop()
     return letters
+
+
+async def _partitions(bootstrap_servers: str) -> list[TopicPartition]:
+    """Every partition of the dead-letter topics, as the cluster describes them (a consumer that has not
+    subscribed knows none of them)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(DEAD_LETTER_TOPICS)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(str(topic["topic"]), int(partition["partition"]))
+        for topic in described
+        if topic["error_code"] == 0
+        for partition in topic["partitions"]
+    ]
 
 
 def _letter(value: bytes) -> DeadLetter:
