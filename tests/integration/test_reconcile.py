@@ -58,3 +58,4 @@ async def test_reconcile_counts_the_dead_letters_of_the_tenant(
     code, report = await asyncio.to_thread(_reconcile, services, tenant)
     assert report["dead_letters"] == 1, report
     assert report["dead_letters_without_reason"] == 0
+    assert code == 0, "a dead letter with its reason is accounted for, not a fault of the books"
