@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from ledgerflow.cli.samples import SampleOrder
-from ledgerflow.contracts import Channel, RawOrderEnvelope
+from ledgerflow.contracts import MAX_MESSAGE_BYTES, Channel, RawOrderEnvelope
 from ledgerflow.ingest.webhooks import WebhookConnection, WebhookSettings, create_webhook_app, signature_of
 from ledgerflow.qbo_sim.server import ServerOptions, serve
 
@@ -151,3 +153,73 @@ def test_a_connection_with_an_empty_or_short_secret_is_refused_at_start(secret: 
 def test_the_simulator_will_not_start_with_an_empty_token() -> None:
     with pytest.raises(SystemExit, match="at least 8 characters"):
         serve(ServerOptions(port=0, token=""))
+
+
+def _signed(body: bytes) -> dict[str, str]:
+    return {"X-Shopify-Hmac-SHA256": signature_of(SECRET, body), "X-Shopify-Webhook-Id": "hostile"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"id": 1, "total_price": NaN}', "not JSON ledgerflow takes"),
+        (b'{"id": 1, "total_price": Infinity}', "not JSON ledgerflow takes"),
+        (b'{"id": 1, "note": ' + b"[" * 300 + b"]" * 300 + b"}", "nests deeper than 64 levels"),
+        (b'{"id": 1, "note": "\\ud800"}', "cannot be carried on"),
+    ],
+)
+async def test_a_signed_body_the_pipeline_cannot_carry_is_a_400_with_the_reason_never_a_500(
+    client: httpx.AsyncClient, publisher: RecordingPublisher, body: bytes, reason: str
+) -> None:
+    response = await client.post("/webhooks/acme-shopify/shopify", content=body, headers=_signed(body))
+    assert response.status_code == 400, response.text
+    assert reason in response.json()["error"]
+    assert publisher.published == []
+
+
+async def test_an_order_too_large_once_wrapped_is_a_413(publisher: RecordingPublisher) -> None:
+    settings = SETTINGS.model_copy(update={"max_body_bytes": MAX_MESSAGE_BYTES})
+    app = create_webhook_app(settings, publisher)
+    body = json.dumps({"id": 1, "note": "x" * 999_950}).encode()  # under the limit; the envelope is not
+    assert len(body) < MAX_MESSAGE_BYTES
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
+        response = await client.post("/webhooks/acme-shopify/shopify", content=body, headers=_signed(body))
+    assert response.status_code == 413 and "once wrapped" in response.json()["error"]
+    assert publisher.published == []
+
+
+class StuckPublisher:
+    async def publish(self, envelope: RawOrderEnvelope) -> None:
+        await asyncio.sleep(60)  # the broker does not answer
+
+
+async def test_a_broker_that_does_not_answer_gives_a_503_in_time_and_readiness_follows() -> None:
+    settings = SETTINGS.model_copy(update={"publish_timeout_seconds": 0.2})
+    app = create_webhook_app(settings, StuckPublisher())
+    body = b'{"id": 1}'
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver") as client:
+        response = await client.post("/webhooks/acme-shopify/shopify", content=body, headers=_signed(body))
+        assert response.status_code == 503 and "send it again later" in response.json()["error"]
+        ready = await client.get("/health/ready")
+    assert ready.status_code == 503 and "the last publish failed" in ready.json()["status"]
+
+
+async def test_a_body_that_trickles_in_is_refused_after_the_read_timeout(publisher: RecordingPublisher) -> None:
+    settings = SETTINGS.model_copy(update={"read_timeout_seconds": 0.2})
+    app = create_webhook_app(settings, publisher)
+    sent: list[dict[str, Any]] = []
+    chunks = [b'{"id"', b": 1}"]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.15)
+        chunk = chunks.pop(0) if chunks else b""
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "method": "POST", "path": "/webhooks/acme-shopify/shopify", "headers": [],
+             "query_string": b"", "root_path": "", "scheme": "http", "server": ("receiver", 80),
+             "http_version": "1.1"}  # fmt: skip
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 408 and publisher.published == []

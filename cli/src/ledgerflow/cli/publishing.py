@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from ledgerflow.contracts import (
+    MAX_MESSAGE_BYTES,
     Channel,
     MessageMeta,
     RawOrderEnvelope,
@@ -34,10 +35,6 @@ class OrderToPublish:
     channel: Channel
     payload: dict[str, Any]
     replay: bool = False
-
-
-# The broker's default message.max.bytes is 1 MiB; an order is never near it, a mistake may be.
-MAX_MESSAGE_BYTES = 1_000_000
 
 
 class MessageTooLarge(ValueError):

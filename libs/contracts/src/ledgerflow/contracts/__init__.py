@@ -36,9 +36,10 @@ from ledgerflow.contracts.plans import (
 )
 from ledgerflow.contracts.reference import ReferenceData, ReferenceItem
 from ledgerflow.contracts.requests import ReferenceSyncRequest, ResyncRequest
-from ledgerflow.contracts.topics import Topic, dead_letter_topic, message_key
+from ledgerflow.contracts.topics import MAX_MESSAGE_BYTES, Topic, dead_letter_topic, message_key
 
 __all__ = [
+    "MAX_MESSAGE_BYTES",
     "MESSAGE_MODELS",
     "Address",
     "AppliedRule",

@@ -34,3 +34,9 @@ def all_topics() -> list[str]:
 def message_key(tenant_id: str) -> bytes:
     """Every message is keyed by tenant: a tenant's messages stay in order on one partition."""
     return tenant_id.encode()
+
+
+# The largest message any producer of ledgerflow's sends: the brokers' default message.max.bytes (1,048,588) less
+# room for the key, the headers and the record batch. The webhook receiver, `ledgerflow publish` and every stage
+# measure against it, so that what one of them takes, the next can send.
+MAX_MESSAGE_BYTES = 1_000_000

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledgerflow.contracts import MAX_MESSAGE_BYTES
+
 
 class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_KAFKA_", extra="ignore")
@@ -26,7 +28,7 @@ class KafkaSettings(BaseSettings):
     )
     fetch_max_wait_ms: int = Field(default=500, ge=0, description="The longest a fetch waits for fetch_min_bytes.")
     max_message_bytes: int = Field(
-        default=1_000_000,
+        default=MAX_MESSAGE_BYTES,
         ge=10_000,
         le=100_000_000,
         description="The largest message a service emits: a larger one is refused with its reason. Keep it under "

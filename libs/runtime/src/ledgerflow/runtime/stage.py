@@ -24,7 +24,14 @@ from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 
-from ledgerflow.contracts import DeadLetter, ErrorDetail, MessageMeta, dead_letter_topic, derive_message_id
+from ledgerflow.contracts import (
+    MAX_MESSAGE_BYTES,
+    DeadLetter,
+    ErrorDetail,
+    MessageMeta,
+    dead_letter_topic,
+    derive_message_id,
+)
 from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError, is_transient, unprocessable
@@ -37,8 +44,7 @@ In = TypeVar("In", bound=BaseModel)
 
 MAX_DEAD_LETTER_PAYLOAD = 256 * 1024
 MAX_ERROR_TEXT = 2000  # a reason that embeds the data (a 900 KB number) must not make its dead letter unsendable
-# The brokers' default message.max.bytes is 1,048,588; this leaves room for the key, the headers and the batch.
-DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES
 UNKNOWN_TENANT = "unknown"
 
 

@@ -7,6 +7,7 @@ parsed. The receiver answers as soon as the broker has the message; the work hap
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -14,8 +15,9 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
+import structlog
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, generate_latest
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -25,7 +27,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ledgerflow.contracts import Channel, MessageMeta, RawOrderEnvelope, Topic, derive_message_id, message_key
+from ledgerflow.contracts import (
+    MAX_MESSAGE_BYTES,
+    Channel,
+    MessageMeta,
+    RawOrderEnvelope,
+    Topic,
+    derive_message_id,
+    message_key,
+)
 from ledgerflow.runtime.service import make_broker
 from ledgerflow.runtime.settings import KafkaSettings
 from ledgerflow.runtime.telemetry import tracer_provider
@@ -40,6 +50,8 @@ DELIVERY_HEADERS: dict[Channel, str] = {
     Channel.WOOCOMMERCE: "x-wc-webhook-delivery-id",
 }
 
+
+log = structlog.get_logger(__name__)
 
 RECEIVED = Counter("ledgerflow_webhooks_received", "Signed webhooks accepted and published.", ["tenant", "channel"])
 
@@ -71,7 +83,14 @@ class WebhookSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_WEBHOOK_", extra="ignore")
 
     connections: dict[str, WebhookConnection] = Field(default_factory=dict)
-    max_body_bytes: int = 1024 * 1024
+    # The envelope around a body adds the tenant, ids and the escaping of the body as JSON: a body up to this size
+    # still fits what orders.raw takes (MAX_MESSAGE_BYTES), which is checked again once it is wrapped.
+    max_body_bytes: int = Field(default=MAX_MESSAGE_BYTES - 100_000, ge=1024, le=MAX_MESSAGE_BYTES)
+    read_timeout_seconds: float = Field(default=10.0, gt=0, description="A body that takes longer is refused (408).")
+    publish_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Kafka taking longer than this answers 503: the platform sends it again."
+    )
+    max_connections: int = Field(default=200, ge=1, description="Connections at once; more are answered 503.")
 
 
 class Publisher(Protocol):
@@ -80,6 +99,26 @@ class Publisher(Protocol):
 
 class BodyTooLarge(Exception):
     pass
+
+
+MAX_NESTING = 64  # an order is a few levels deep; thousands would only exhaust the encoders further on
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number ledgerflow takes")
+
+
+def _too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def signature_of(secret: str, body: bytes) -> str:
@@ -106,7 +145,22 @@ def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class PublishHealth:
+    """Whether the last publish reached the broker: readiness follows it, so that traffic goes elsewhere."""
+
+    def __init__(self) -> None:
+        self.failing: str | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        self.failing = f"{type(exc).__name__}: {exc}"[:200] or type(exc).__name__
+
+    def published(self) -> None:
+        self.failing = None
+
+
 def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan: object = None) -> Starlette:
+    health = PublishHealth()
+
     async def receive(request: Request) -> Response:
         name = request.path_params["connection"]
         connection = settings.connections.get(name)
@@ -122,20 +176,26 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
         if header is None:
             return _error(400, f"{channel} webhooks are not signed in a way ledgerflow verifies; use a poller")
         try:
-            body = await _read_limited(request, settings.max_body_bytes)
+            body = await asyncio.wait_for(
+                _read_limited(request, settings.max_body_bytes), timeout=settings.read_timeout_seconds
+            )
         except BodyTooLarge:
             return _error(413, f"the body is larger than {settings.max_body_bytes} bytes")
+        except TimeoutError:
+            return _error(408, f"the body did not arrive within {settings.read_timeout_seconds:g} s")
         signature = request.headers.get(header)
         if not signature or not signature_matches(connection.secret.get_secret_value(), body, signature):
             return _error(401, f"missing or wrong {header}")
         if channel is Channel.WOOCOMMERCE and body.startswith(b"webhook_id="):
             return JSONResponse({"status": "ping"})  # WooCommerce checks a new webhook with a form-encoded ping
         try:
-            payload = json.loads(body)
-        except ValueError:
-            return _error(400, "the signed body is not JSON")
+            payload = json.loads(body, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            return _error(400, f"the signed body is not JSON ledgerflow takes: {str(exc)[:200]}")
         if not isinstance(payload, dict):
             return _error(400, "the signed body is not a JSON object")
+        if _too_deep(payload):
+            return _error(400, f"the signed body nests deeper than {MAX_NESTING} levels")
         delivery = request.headers.get(DELIVERY_HEADERS[channel])
         message_id = derive_message_id("webhook", name, delivery) if delivery else uuid.uuid4()
         envelope = RawOrderEnvelope(
@@ -145,7 +205,19 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
             source="webhook",
             payload=payload,
         )
-        await publisher.publish(envelope)
+        try:
+            size = len(envelope.model_dump_json().encode())
+        except (ValueError, UnicodeError) as exc:  # a lone surrogate cannot be written as UTF-8
+            return _error(400, f"the signed body holds text that cannot be carried on: {str(exc)[:200]}")
+        if size > MAX_MESSAGE_BYTES:
+            return _error(413, f"the order is {size:,} bytes once wrapped; orders.raw takes {MAX_MESSAGE_BYTES:,}")
+        try:
+            await asyncio.wait_for(publisher.publish(envelope), timeout=settings.publish_timeout_seconds)
+        except Exception as exc:  # the broker is away or slow: the platform retries a 503 later
+            health.failed(exc)
+            log.warning("webhook.publish_failed", connection=name, error=f"{type(exc).__name__}: {exc}"[:300])
+            return _error(503, "the order could not be queued now; send it again later")
+        health.published()
         RECEIVED.labels(connection.tenant, channel.value).inc()
         return JSONResponse({"message_id": str(message_id)}, status_code=202)
 
@@ -153,9 +225,11 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
         return JSONResponse({"status": "live"})
 
     async def ready(request: Request) -> Response:
-        if getattr(publisher, "ready", True):
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "not ready: the broker is not connected"}, status_code=503)
+        if not getattr(publisher, "ready", True):
+            return JSONResponse({"status": "not ready: the broker is not connected"}, status_code=503)
+        if health.failing is not None:
+            return JSONResponse({"status": f"not ready: the last publish failed: {health.failing}"}, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
@@ -221,7 +295,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    settings = WebhookSettings()
+    # A cap on connections (slow or idle ones cost memory) and a bounded shutdown, so SIGTERM ends it promptly.
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+    )
 
 
 if __name__ == "__main__":
