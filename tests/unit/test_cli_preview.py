@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from ledgerflow.cli.main import app
@@ -140,3 +141,25 @@ def test_preview_names_the_samples_when_one_is_unknown() -> None:
     result = runner.invoke(app, ["preview", "--sample", "nope"])
     assert result.exit_code == 2
     assert "acme-1001-paid-tax-shipping-discount" in result.stderr
+
+
+@pytest.mark.timeout(30)
+def test_preview_shows_markup_and_control_characters_in_the_data_as_text(
+    tmp_path: Path, samples: dict[str, SampleOrder]
+) -> None:
+    payload = samples["acme-1001-paid-tax-shipping-discount"].payload()
+    payload["order"]["customer"].update(first_name="[/bold]", last_name="[link=http://evil.example]x[/link]")
+    payload["order"]["line_items"][0]["title"] = "Tent\x1b[31m red"
+    result = runner.invoke(app, ["preview", "--channel", "shopify", str(_write(tmp_path, payload))])
+    assert result.exit_code == 0, result.output
+    assert "[/bold] [link=http://evil.example]x[/link]" in result.stdout
+    assert "\x1b[31m" not in result.stdout
+
+
+@pytest.mark.timeout(30)
+def test_preview_of_an_order_with_a_huge_number_shows_it_cut(tmp_path: Path, samples: dict[str, SampleOrder]) -> None:
+    payload = samples["paid-tax-shipping-discount"].payload()
+    payload["number"] = "9" * 1_000_000
+    result = runner.invoke(app, ["preview", "--channel", "custom", str(_write(tmp_path, payload))])
+    assert result.exit_code in (0, 1), result.output[-500:]
+    assert "(1,000,000 characters)" in result.stdout and len(result.stdout) < 50_000

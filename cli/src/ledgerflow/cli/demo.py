@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ledgerflow.cli.configuration import apply_file
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
@@ -39,7 +40,7 @@ def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180
     # are expected, not worth a screen of warnings.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     stack = Stack(home, cache_dir)
-    console.print("[bold]ledgerflow demo[/]: starting Kafka (KRaft) and PostgreSQL on loopback…")
+    console.print(Text.assemble(("ledgerflow demo", "bold"), ": starting Kafka (KRaft) and PostgreSQL on loopback…"))
     stack.reset()
     state = stack.up()
     console.print(f"  Kafka at {state.bootstrap_servers}, PostgreSQL at {state.database_url}")
@@ -91,7 +92,9 @@ async def _later_paid(
     outcomes = await wait_for_outcomes(bootstrap, {cid}, timeout=timeout)
     event = outcomes.events.get(cid)
     if event is None or event.status is not LedgerStatus.POSTED:
-        console.print(f"[red]The later 'paid' version of order {payload['order']['order_number']} was not posted[/]")
+        console.print(
+            f"The later 'paid' version of order {payload['order']['order_number']} was not posted", style="red"
+        )
         return DemoResult(result.orders, result.posted_documents, result.failed + 1)
     docs = ", ".join(f"{d.type.value} {d.total} {d.currency}" for d in event.documents)
     invoice = await _invoice_balance(services.sim_url, sample.tenant, event.order_number)
@@ -165,7 +168,7 @@ async def _publish_and_watch(services: LocalServices, bootstrap: str, console: C
     result = DemoResult(orders=len(published), posted_documents=posted, failed=failed)
     if failed:
         for name in ("ingest", "planner", "numbering", "ledger-writer"):
-            console.print(f"[dim]{name} log:[/]\n{services.log_tail(name)}")
+            console.print(Text.assemble((f"{name} log:", "dim"), f"\n{services.log_tail(name)}"))
     return result
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ledgerflow.contracts import Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
@@ -46,8 +47,17 @@ queues_app = typer.Typer(
 app.add_typer(queues_app, name="queues")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True)
+# Orders, names and errors come from outside: never read as markup (a customer named "[/bold]" or "[link=...]"),
+# so styles are given as styles, not in the text.
+console = Console(width=None if sys.stdout.isatty() else 120, markup=False)
+err_console = Console(stderr=True, markup=False)
+MAX_SHOWN = 200  # characters of one value shown: a 1 MB order number is data, not something to lay out
+
+
+def _shown(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f"... ({len(text):,} characters)"
+
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="Stack folder (default: $LEDGERFLOW_HOME or ./.ledgerflow).")
@@ -232,10 +242,10 @@ def _print_rules(body: dict[str, object]) -> None:
         table.add_row(str(rule["position"]), rule["rule"], "\n".join(rule["changes"]) or "no change")
     console.print(table)
     if ruled["not_imported"]:
-        console.print(f"[bold]not imported[/]: {ruled['not_imported']}", highlight=False)
+        console.print(Text.assemble(("not imported", "bold"), f": {_shown(ruled['not_imported'])}"), highlight=False)
     if ruled["before"] is not None:
         _print_canonical({**body, "canonical": ruled["before"]}, title="Canonical order before the rules")
-        console.print("[bold]After the rules:[/]")
+        console.print("After the rules:", style="bold")
 
 
 def _print_canonical(body: dict[str, object], title: str = "Canonical order") -> None:
@@ -245,20 +255,23 @@ def _print_canonical(body: dict[str, object], title: str = "Canonical order") ->
     assert isinstance(canonical, dict)
     customer = canonical["customer"] or {}
     name = " ".join(customer.get(p) or "" for p in ("first_name", "last_name")).strip() or customer.get("company")
+    heading = f"{canonical['channel']} order {_shown(canonical['order_number'])}"
     console.print(
-        f"[bold]{canonical['channel']} order {canonical['order_number']}[/] {canonical['channel_total']} "
-        f"{canonical['currency']} ({canonical['payment_state']}, {name or customer.get('email') or 'guest'})"
-    )
+        Text.assemble((heading, "bold"), f" {canonical['channel_total']} {canonical['currency']} "
+                      f"({canonical['payment_state']}, {_shown(name or customer.get('email') or 'guest')})"),
+        highlight=False,
+    )  # fmt: skip
     lines = Table(title=title)
     for column in ("line", "sku", "title", "quantity", "unit_price", "discount", "tax"):
         lines.add_column(column)
     for line in canonical["lines"]:
-        lines.add_row(*(str(line[c] if line[c] is not None else "") for c in ("line_id", "sku", "title", "quantity",
-                        "unit_price", "discount", "tax")))  # fmt: skip
+        lines.add_row(*(_shown(line[c]) for c in ("line_id", "sku", "title", "quantity", "unit_price", "discount",
+                        "tax")))  # fmt: skip
     for shipping in canonical["shipping_lines"]:
-        lines.add_row("shipping", "", shipping["title"], "1", shipping["amount"], shipping["discount"], shipping["tax"])
+        lines.add_row("shipping", "", _shown(shipping["title"]), "1", shipping["amount"], shipping["discount"],
+                      shipping["tax"])  # fmt: skip
     for fee in canonical["fees"]:
-        lines.add_row("fee", "", fee["title"], "1", fee["amount"], "", fee["tax"])
+        lines.add_row("fee", "", _shown(fee["title"]), "1", fee["amount"], "", fee["tax"])
     console.print(lines)
     taxes = ", ".join(f"{t['title']} {t['amount']}" for t in canonical["tax_lines"]) or "none"
     paid = ", ".join(f"{p['amount']} by {p['method'] or p['tender']}" for p in canonical["payments"]) or "nothing"
@@ -283,18 +296,18 @@ def _print_documents(body: dict[str, object]) -> None:
         vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
         linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
         table = Table(
-            title=f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}"
-            f"{settings}"
+            title=_shown(f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}")
+            + settings
         )
         columns = ["kind", "item", "description", "quantity", "unit_price", "amount"]
         columns += [c for c in ("class", "tax_code") if any(line.get(c) for line in doc["lines"])]
         for column in columns:
             table.add_column(column)
         for line in doc["lines"]:
-            table.add_row(*(str(line[c] or "") for c in columns))
+            table.add_row(*(_shown(line[c] or "") for c in columns))
         console.print(table)
     for error in body["errors"]:  # type: ignore[attr-defined]
-        err_console.print(f"[red]{error['code']}[/]: {error['message']}")
+        err_console.print(Text.assemble((error["code"], "red"), f": {_shown(error['message'])}"), highlight=False)
 
 
 @app.command()
@@ -375,8 +388,8 @@ def books(
     for column in ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo"):
         table.add_column(column)
     for doc in body["documents"]:
-        table.add_row(*(str(doc[c]) if doc[c] not in (None, []) else "" for c in ("type", "id", "doc_number", "date",
-                        "customer", "total", "balance", "status", "linked", "memo")))  # fmt: skip
+        table.add_row(*(_shown(doc[c]) if doc[c] not in (None, []) else "" for c in ("type", "id", "doc_number",
+                        "date", "customer", "total", "balance", "status", "linked", "memo")))  # fmt: skip
     console.print(table)
 
 

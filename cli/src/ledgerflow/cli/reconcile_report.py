@@ -6,6 +6,7 @@ import json
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ledgerflow.cli.reconcile import Reconciliation
 
@@ -31,7 +32,7 @@ def print_report(result: Reconciliation, console: Console) -> None:
         ("in the books, not planned", result.unexplained, False),
     ]
     for label, count, bad in rows:
-        summary.add_row(label, f"[red]{count}[/]" if bad and count else str(count))
+        summary.add_row(label, Text(str(count), style="red") if bad and count else str(count))
     console.print(summary)
     if result.dead_letter_reasons:
         reasons = ", ".join(f"{code} x{n}" for code, n in result.dead_letter_reasons.most_common())
@@ -45,7 +46,7 @@ def print_report(result: Reconciliation, console: Console) -> None:
         console.print(problems)
         if len(result.problems) > SHOWN_PROBLEMS:
             console.print(f"... and {len(result.problems) - SHOWN_PROBLEMS} more (--json lists them all)")
-    verdict = "[green]books reconcile[/]" if result.ok else "[red]books do not reconcile[/]"
+    verdict = Text("books reconcile", style="green") if result.ok else Text("books do not reconcile", style="red")
     console.print(verdict)
 
 
