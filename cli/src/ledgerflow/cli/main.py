@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ledgerflow.devstack.stack import Stack
     from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False)
 dev_app = typer.Typer(no_args_is_help=True, help="The local stack: a real Kafka broker (KRaft) and PostgreSQL.")
 schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of every message.")
 config_app = typer.Typer(no_args_is_help=True, help="Connection settings (stored and versioned by the planner).")
@@ -400,20 +400,26 @@ def webhooks(host: str = "127.0.0.1", port: int = 8080) -> None:
     Connections and their secrets come from LEDGERFLOW_WEBHOOK_CONNECTIONS (JSON), Kafka from
     LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS.
     """
-    import uvicorn
+    from ledgerflow.ingest.webhooks import serve
 
-    from ledgerflow.ingest.webhooks import create_app
+    serve(host, port)
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+# Run by hand, each service answers its health and metrics on loopback and a port of its own (the webhook receiver
+# keeps 8080), so that the four can run side by side; LEDGERFLOW_HTTP_HOST and LEDGERFLOW_HTTP_PORT still decide.
+LOCAL_HTTP_PORTS = {"ingest": 8081, "planner": 8082, "numbering": 8083, "ledger-writer": 8084}
 
 
 @app.command()
 def run(service: Service) -> None:
-    """Run one service in the foreground (configured by LEDGERFLOW_* variables)."""
+    """Run one service in the foreground (configured by LEDGERFLOW_* variables); health and metrics on
+    127.0.0.1:8081 (ingest), 8082 (planner), 8083 (numbering) or 8084 (ledger-writer) unless set."""
     import importlib
 
     from ledgerflow.runtime.service import run as run_app
 
+    os.environ.setdefault("LEDGERFLOW_HTTP_HOST", "127.0.0.1")
+    os.environ.setdefault("LEDGERFLOW_HTTP_PORT", str(LOCAL_HTTP_PORTS[service.value]))
     module = importlib.import_module(f"ledgerflow.{service.value.replace('-', '_')}.app")
     run_app(module.create_service())
 
@@ -757,3 +763,28 @@ def schemas_export(directory: Annotated[Path, typer.Argument()] = Path("docs/sch
     custom.write_text(json.dumps(CustomStoreOrder.model_json_schema(), indent=2, sort_keys=True) + "\n")
     for path in [*export_json_schemas(directory), custom]:
         console.print(str(path), highlight=False)
+
+
+def main() -> None:
+    """The ``ledgerflow`` command: what goes wrong is said in one line (the traceback with LEDGERFLOW_DEBUG=1)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if os.environ.get("LEDGERFLOW_DEBUG"):
+            raise
+        err_console.print(f"error: {one_line(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """What failed, and where to look, without a traceback."""
+    text = " ".join(str(exc).split())[:300] or type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError | OSError) and "connect" in text.lower():
+        return f"{text} (is the database or Kafka running? `ledgerflow dev status` shows the local stack)"
+    if isinstance(exc, RecursionError):
+        return "the input nests too deeply to be read"
+    if isinstance(exc, UnicodeError):
+        return f"the input holds text that cannot be encoded: {text}"
+    return f"{type(exc).__name__}: {text}"

@@ -286,26 +286,31 @@ def create_app() -> Starlette:
     return create_webhook_app(WebhookSettings(), publisher, lifespan)
 
 
-def main() -> None:
-    import argparse
-
+def serve(host: str, port: int) -> None:
+    """The receiver over HTTP, with a cap on connections (slow or idle ones cost memory) and a bounded shutdown,
+    so that SIGTERM ends it promptly."""
     import uvicorn
 
-    parser = argparse.ArgumentParser(description="ledgerflow webhook receiver")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    args = parser.parse_args()
     settings = WebhookSettings()
-    # A cap on connections (slow or idle ones cost memory) and a bounded shutdown, so SIGTERM ends it promptly.
     uvicorn.run(
         create_app(),
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         log_level="warning",
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
     )
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="ledgerflow webhook receiver")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":
