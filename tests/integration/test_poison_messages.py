@@ -2,7 +2,8 @@
 
 Two tenants share a partition (tenants are the message key); between their good orders come an order whose
 customer's name holds a NUL (PostgreSQL refuses it in the planner's tables), one whose id holds a NUL (ingest's),
-and a custom-store order of 10,000 lines whose normalized form is over the brokers' limit.
+and a custom-store order of 10,000 lines (whose normalized form would be over the brokers' limit: it is refused at
+the edge). A stage whose output would be over the limit refuses its message instead of jamming its outbox.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ import uuid
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from opentelemetry import trace
+from pydantic import BaseModel
 
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.publishing import partition_of
-from ledgerflow.contracts import Channel, LedgerStatus, MessageMeta, RawOrderEnvelope
+from ledgerflow.contracts import Channel, DeadLetter, LedgerStatus, MessageMeta, RawOrderEnvelope
 from ledgerflow.devstack.stack import StackState
 from ledgerflow.runtime import outbox
 from ledgerflow.runtime.database import create_pool, migrate
-from ledgerflow.runtime.outbox import OutboxRelay, Outgoing
+from ledgerflow.runtime.metrics import Metrics
+from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing
 from ledgerflow.runtime.service import make_broker
 from ledgerflow.runtime.settings import DatabaseSettings, KafkaSettings
+from ledgerflow.runtime.stage import Received, Source, Stage, StageContext, StageRunner
 from tests.integration.pipeline import publish_and_wait, raw_order, read_topic
 
 OVERSIZED_LINES = 10_000
@@ -79,8 +84,8 @@ async def test_poison_and_oversized_orders_become_dead_letters_and_the_orders_be
     assert name_letter.error.fix and "publish it again" in name_letter.error.fix
     assert letters[nul_id.meta.correlation_id].error.code in ("message.unprocessable", "message.invalid")
     big_letter = letters[big.meta.correlation_id]
-    assert big_letter.stage == "ingest" and big_letter.error.code == "message.too_large", big_letter.error
-    assert "over the 1,000,000" in big_letter.error.message
+    assert big_letter.stage == "ingest" and big_letter.error.code == "order.too_many_lines", big_letter.error
+    assert "10,000 lines" in big_letter.error.message
     assert len(big_letter.model_dump_json()) < 1_000_000
 
 
@@ -118,3 +123,43 @@ async def test_the_relay_sets_aside_a_row_the_brokers_refuse_and_sends_the_rows_
         await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await pool.close()
     assert await read_topic(stack_state.bootstrap_servers, topic) == [b'{"n": 1}', b'{"n": 3}']
+
+
+class Note(BaseModel):
+    meta: MessageMeta
+    size: int
+
+
+async def test_a_stage_whose_output_is_over_the_limit_refuses_that_message_and_handles_the_next(
+    stack_state: StackState,
+) -> None:
+    schema = f"toolarge_{uuid.uuid4().hex[:8]}"
+    pool = await create_pool(DatabaseSettings(url=stack_state.database_url), schema)
+    await migrate(pool, schema, ("CREATE TABLE IF NOT EXISTS done (message_id uuid PRIMARY KEY)",))
+
+    async def handler(ctx: StageContext, note: Note) -> list[Outgoing]:
+        await ctx.conn.execute("INSERT INTO done VALUES ($1)", note.meta.message_id)
+        return [Outgoing("next.topic", "acme", uuid.uuid4(), note.meta.correlation_id, b"x" * note.size)]
+
+    sent: list[Enqueued] = []
+
+    class Relay:
+        async def publish(self, rows: list[Enqueued]) -> None:
+            sent.extend(rows)
+
+    stage = Stage("shaper", "in.topic", Note, handler)
+    runner = StageRunner(stage, pool, Relay(), Metrics(), trace.get_tracer("t"), max_message_bytes=10_000)  # type: ignore[arg-type]
+    notes = [Note(meta=MessageMeta(tenant_id="acme", correlation_id=uuid.uuid4()), size=size)
+             for size in (100, 20_000, 100)]  # fmt: skip
+    try:
+        await runner.process_batch([Received(n.model_dump_json().encode(), Source("in.topic", 0, i))
+                                    for i, n in enumerate(notes)])  # fmt: skip
+        done = {row["message_id"] for row in await pool.fetch("SELECT message_id FROM done")}
+    finally:
+        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()
+    assert done == {notes[0].meta.message_id, notes[2].meta.message_id}, "the refused message's work was undone"
+    topics = [row.message.topic for row in sent]
+    assert topics == ["next.topic", "in.topic.dlq", "next.topic"]
+    letter = DeadLetter.model_validate_json(sent[1].message.payload)
+    assert letter.error.code == "message.too_large" and "20,000 bytes, over the 10,000" in letter.error.message

@@ -157,9 +157,20 @@ def test_preview_shows_markup_and_control_characters_in_the_data_as_text(
 
 
 @pytest.mark.timeout(30)
-def test_preview_of_an_order_with_a_huge_number_shows_it_cut(tmp_path: Path, samples: dict[str, SampleOrder]) -> None:
+def test_preview_of_an_order_with_a_huge_number_refuses_it_in_one_line(
+    tmp_path: Path, samples: dict[str, SampleOrder]
+) -> None:
     payload = samples["paid-tax-shipping-discount"].payload()
     payload["number"] = "9" * 1_000_000
     result = runner.invoke(app, ["preview", "--channel", "custom", str(_write(tmp_path, payload))])
-    assert result.exit_code in (0, 1), result.output[-500:]
-    assert "(1,000,000 characters)" in result.stdout and len(result.stdout) < 50_000
+    assert result.exit_code == 2, result.output[-500:]
+    assert "order number of 1,000,000 characters" in result.output and "at most 64" in result.output
+    assert len(result.output) < 2_000
+
+
+def test_preview_shows_a_long_value_cut(tmp_path: Path, samples: dict[str, SampleOrder]) -> None:
+    payload = samples["paid-tax-shipping-discount"].payload()
+    payload["lines"][0]["title"] = "T" * 900
+    result = runner.invoke(app, ["preview", "--channel", "custom", str(_write(tmp_path, payload))])
+    assert result.exit_code == 0, result.output[-500:]
+    assert "(900 characters)" in result.stdout.replace("\n", "")

@@ -236,6 +236,8 @@ def test_pitfall_8_discount_signs_order_negative_items_positive(paid: dict[str, 
     unallocated = copy.deepcopy(paid)
     unallocated["base_discount_amount"] = -15.10  # 3.00 that no item or shipping carries
     unallocated["base_grand_total"] = 124.88
+    unallocated["base_total_paid"] = 124.88  # paid in full, as the lower total says
+    unallocated["payment"]["base_amount_paid"] = 124.88
     order = _normalize(unallocated)
     assert order.order_discount == Decimal("3.00")
     assert order.computed_total() == Decimal("124.88")

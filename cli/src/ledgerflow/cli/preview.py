@@ -22,6 +22,7 @@ from ledgerflow.contracts import (
     TransactionMode,
 )
 from ledgerflow.ingest.normalizers import normalize
+from ledgerflow.ingest.normalizers.edge import check_edge
 from ledgerflow.numbering.rules import order_document_number, order_number_with_sequence
 from ledgerflow.planner.connections import ConfigError, load_settings
 from ledgerflow.planner.handler import document_key_prefix
@@ -185,6 +186,7 @@ def preview(
 ) -> Preview:
     """Raises ``StageError`` when the order cannot be normalized; planning problems are listed instead."""
     order = normalize(channel, payload)
+    check_edge(order)
     prefix = document_key_prefix(PREVIEW_TENANT, connection.connection_id, channel.value, order.channel_order_id)
     mode = connection.mode
     ruled = evaluate(compile_rules(RuleSet(tenant=PREVIEW_TENANT, rules=connection.rules), 1), order,

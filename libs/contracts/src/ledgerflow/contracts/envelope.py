@@ -12,6 +12,8 @@ TenantId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
 ]
+# A connection's name: the same alphabet, as it appears in URLs (webhooks), keys and logs.
+ConnectionId = TenantId
 
 # Fixed namespace so that a message derived from another always gets the same id, which is
 # what lets every consumer drop a redelivered or re-derived copy.

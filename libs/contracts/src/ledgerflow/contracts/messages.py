@@ -11,7 +11,7 @@ from ledgerflow.contracts.canonical import CanonicalOrder
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.commands import LedgerCommand
 from ledgerflow.contracts.dead_letter import DeadLetter
-from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.envelope import ConnectionId, MessageMeta
 from ledgerflow.contracts.events import LedgerEvent
 from ledgerflow.contracts.numbering import NumberRejected
 from ledgerflow.contracts.plans import DocumentPlan
@@ -30,7 +30,7 @@ class RawOrderEnvelope(BaseModel):
 
     kind: Literal["raw_order"] = "raw_order"
     meta: MessageMeta
-    connection_id: str = Field(min_length=1, max_length=64)
+    connection_id: ConnectionId
     channel: Channel
     source: Literal["publish", "webhook", "poller", "replay"] = Field(
         default="publish", description="'replay' sends an order again after a fix, even when it has not changed."

@@ -6,6 +6,7 @@ import structlog
 
 from ledgerflow.contracts import OrderNormalized, RawOrderEnvelope, Topic
 from ledgerflow.ingest.normalizers import normalize
+from ledgerflow.ingest.normalizers.edge import check_edge
 from ledgerflow.ingest.versions import content_hash, next_version
 from ledgerflow.runtime.outbox import Outgoing
 from ledgerflow.runtime.stage import StageContext
@@ -17,6 +18,7 @@ STAGE = "ingest"
 
 async def handle_raw_order(ctx: StageContext, raw: RawOrderEnvelope) -> Sequence[Outgoing]:
     order = normalize(raw.channel, raw.payload)
+    check_edge(order)  # what the channel sent, read right; now what ledgerflow takes on into the books
     digest = content_hash(order)
     decision = await next_version(
         ctx.conn, raw.meta.tenant_id, raw.connection_id, order, digest, replay=raw.source == "replay"

@@ -3,6 +3,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledgerflow.contracts.envelope import TenantId
+
 
 class QboSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_QBO_", extra="ignore")
@@ -29,7 +31,7 @@ class QboSettings(BaseSettings):
     )
     minorversion: int = 75
     timeout_seconds: float = 15.0
-    realms: dict[str, str] = Field(
+    realms: dict[TenantId, TenantId] = Field(
         default_factory=dict, description="Tenant id -> QuickBooks realm (company) id; default: the tenant id."
     )
     requests_per_minute: int = Field(default=500, description="Per company, as QuickBooks Online allows.")
