@@ -12,6 +12,7 @@ import copy
 import uuid
 from typing import Any
 
+import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opentelemetry import trace
 from pydantic import BaseModel
@@ -163,3 +164,44 @@ async def test_a_stage_whose_output_is_over_the_limit_refuses_that_message_and_h
     assert topics == ["next.topic", "in.topic.dlq", "next.topic"]
     letter = DeadLetter.model_validate_json(sent[1].message.payload)
     assert letter.error.code == "message.too_large" and "20,000 bytes, over the 10,000" in letter.error.message
+
+
+async def test_a_message_that_times_out_its_query_every_time_becomes_a_dead_letter_after_a_few_tries(
+    stack_state: StackState,
+) -> None:
+    schema = f"suspect_{uuid.uuid4().hex[:8]}"
+    pool = await create_pool(DatabaseSettings(url=stack_state.database_url), schema)
+    await migrate(pool, schema, ("CREATE TABLE IF NOT EXISTS done (message_id uuid PRIMARY KEY)",))
+    notes = [Note(meta=MessageMeta(tenant_id="acme", correlation_id=uuid.uuid4()), size=size) for size in (1, 2, 3)]
+
+    async def handler(ctx: StageContext, note: Note) -> list[Outgoing]:
+        if note.size == 2:  # its query is pathological: the database cancels it, every time
+            await ctx.conn.execute("SET LOCAL statement_timeout = '50ms'; SELECT pg_sleep(1)")
+        await ctx.conn.execute("INSERT INTO done VALUES ($1)", note.meta.message_id)
+        return []
+
+    sent: list[Enqueued] = []
+
+    class Relay:
+        async def publish(self, rows: list[Enqueued]) -> None:
+            sent.extend(rows)
+
+    runner = StageRunner(Stage("shaper", "in.topic", Note, handler), pool, Relay(), Metrics(),  # type: ignore[arg-type]
+                         trace.get_tracer("t"))  # fmt: skip
+    records = [Received(n.model_dump_json().encode(), Source("in.topic", 0, i)) for i, n in enumerate(notes)]
+    outages = 0
+    try:
+        for _ in range(10):  # as the consumer reads the batch again after each failure
+            try:
+                await runner.process_batch(records)
+                break
+            except asyncpg.exceptions.QueryCanceledError:
+                outages += 1
+        done = {row["message_id"] for row in await pool.fetch("SELECT message_id FROM done")}
+    finally:
+        await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await pool.close()
+    assert outages == 3, "first taken for an outage, then searched for the message that causes it"
+    assert done == {notes[0].meta.message_id, notes[2].meta.message_id}
+    (letter,) = [DeadLetter.model_validate_json(row.message.payload) for row in sent]
+    assert letter.error.code == "message.unprocessable" and "QueryCanceledError" in letter.error.message

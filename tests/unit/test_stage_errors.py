@@ -8,7 +8,7 @@ from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError, Requ
 from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
-from ledgerflow.runtime.errors import is_transient, unprocessable
+from ledgerflow.runtime.errors import connection_lost, is_transient, unprocessable
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.stage import STALLED_AFTER_FAILURES, Stage, StageRunner
 
@@ -93,3 +93,19 @@ def test_a_stage_whose_batches_keep_failing_waits_longer_each_time_and_says_it_i
     runner.recovered()
     assert runner.stalled is None and runner.failures == 0
     assert metrics.registry.get_sample_value("ledgerflow_stage_stalled", {"stage": "planner"}) == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "lost"),
+    [
+        (postgres_error(asyncpg.exceptions.ConnectionDoesNotExistError), True),
+        (postgres_error(asyncpg.exceptions.AdminShutdownError), True),
+        (postgres_error(asyncpg.exceptions.CannotConnectNowError), True),
+        (asyncpg.exceptions.InterfaceError("connection is closed"), True),
+        (ConnectionResetError(), True),
+        (postgres_error(asyncpg.exceptions.QueryCanceledError), False),  # a statement timeout: the query's
+        (postgres_error(asyncpg.exceptions.DeadlockDetectedError), False),
+    ],
+)
+def test_a_lost_connection_is_told_from_a_statement_that_failed(error: BaseException, lost: bool) -> None:
+    assert connection_lost(error) is lost

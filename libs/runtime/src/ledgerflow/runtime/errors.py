@@ -42,6 +42,15 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | KafkaError | MemoryError)
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """The connection itself failed (not a statement on it): nothing about any one message."""
+    if isinstance(exc, asyncpg.PostgresError):
+        sqlstate = str(getattr(exc, "sqlstate", "") or "")
+        # The connection, the server shutting down or restarting, its resources, the server itself.
+        return sqlstate[:2] in ("08", "53", "58", "XX") or sqlstate in ("57P01", "57P02", "57P03")
+    return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError | KafkaError | MemoryError)
+
+
 def unprocessable(stage: str, model: str, exc: BaseException) -> ErrorDetail:
     """The reason a message failed in a way that retrying cannot change, in words an operator can act on."""
     text = str(exc).replace("\x00", "\\x00")

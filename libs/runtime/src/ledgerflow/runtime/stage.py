@@ -34,7 +34,7 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.runtime import inbox, outbox
 from ledgerflow.runtime.database import DbConnection
-from ledgerflow.runtime.errors import StageError, is_transient, unprocessable
+from ledgerflow.runtime.errors import StageError, connection_lost, is_transient, unprocessable
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing, Traced
 
@@ -147,6 +147,7 @@ class StageRunner(Generic[In]):
     ) -> None:
         self.stage = stage
         self._max_message_bytes = max_message_bytes
+        self._same_failures: dict[tuple[str, int | None, int | None, str], int] = {}
         self._pool = pool
         self._relay = relay
         self._metrics = metrics
@@ -191,12 +192,21 @@ class StageRunner(Generic[In]):
             # rolled back and done again, each message in a savepoint of its own.
             outcomes, rows, filed = await self._batch(records, reads, isolated=True)
         except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
             if is_transient(exc):
-                raise  # an outage: the batch is read again once it is over
-            # One of the messages holds what the database or the code cannot take: done again one by one, the
-            # one that fails becomes a dead letter and the others go through.
-            log.warning("batch.isolating", stage=self.stage.name, error=f"{type(exc).__name__}: {exc}"[:300])
-            outcomes, rows, filed = await self._batch(records, reads, isolated=True)
+                # An outage, so the batch is read again once it is over; unless the same batch has failed the same
+                # way several times while the database answers: then one of its messages causes it (a query it
+                # makes time out, say), and it is found as a refused message would be.
+                if not self._failed_before(records[0].source, exc) or not await self._database_answers():
+                    raise
+                log.warning("batch.suspect", stage=self.stage.name, error=error, tries=SUSPECT_AFTER_FAILURES)
+                outcomes, rows, filed = await self._batch(records, reads, isolated=True, suspect=True)
+            else:
+                # One of the messages holds what the database or the code cannot take: done again one by one,
+                # the one that fails becomes a dead letter and the others go through.
+                log.warning("batch.isolating", stage=self.stage.name, error=error)
+                outcomes, rows, filed = await self._batch(records, reads, isolated=True)
+        self._same_failures.clear()
         await self._relay.publish(rows)
         if filed is not None and self.stage.after_commit is not None:
             self.stage.after_commit(filed)
@@ -206,11 +216,26 @@ class StageRunner(Generic[In]):
             self._metrics.handled.labels(self.stage.name, outcome).inc()
             self._metrics.handler_seconds.labels(self.stage.name).observe(per_message)
 
+    def _failed_before(self, first: Source, exc: BaseException) -> bool:
+        """Whether the batch starting at ``first`` has now failed with this kind of error often enough to be
+        searched for the message that causes it."""
+        key = (first.topic, first.partition, first.offset, type(exc).__name__)
+        self._same_failures[key] = self._same_failures.get(key, 0) + 1
+        return self._same_failures[key] >= SUSPECT_AFTER_FAILURES
+
+    async def _database_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(self._pool.fetchval("SELECT 1"), timeout=2)
+        except Exception:
+            return False
+        return True
+
     async def _batch(
-        self, records: Sequence[Received], reads: Sequence[_Read], *, isolated: bool
+        self, records: Sequence[Received], reads: Sequence[_Read], *, isolated: bool, suspect: bool = False
     ) -> tuple[list[str], list[Enqueued], Any]:
         """A batch in one transaction. Messages are refused rarely, so by default none gets a savepoint (two
-        round trips each); ``isolated`` gives each one."""
+        round trips each); ``isolated`` gives each one. ``suspect``: an error a message meets is its own unless
+        the connection itself is lost."""
         outcomes: list[str] = []
         filed: list[Filed] = []
         async with self._pool.acquire() as conn, conn.transaction():
@@ -219,17 +244,21 @@ class StageRunner(Generic[In]):
             outgoing: list[Traced] = []
             for record, read in zip(records, reads, strict=True):
                 with self._record_span(record):
-                    outcome, messages = await self._act(conn, read, claimed, isolated=isolated, filed=filed)
+                    outcome, messages = await self._act(
+                        conn, read, claimed, isolated=isolated, filed=filed, suspect=suspect
+                    )
                 outcomes.append(outcome)
                 outgoing.extend(messages)
             result: list[Any] | None = None
             if filed:
-                result, letters = await self._file(conn, filed, isolated=isolated)
+                result, letters = await self._file(conn, filed, isolated=isolated, suspect=suspect)
                 outgoing.extend(letters)
             rows = await outbox.enqueue(conn, outgoing)
         return outcomes, rows, result
 
-    async def _file(self, conn: DbConnection, filed: list[Filed], *, isolated: bool) -> tuple[list[Any], list[Traced]]:
+    async def _file(
+        self, conn: DbConnection, filed: list[Filed], *, isolated: bool, suspect: bool = False
+    ) -> tuple[list[Any], list[Traced]]:
         """The batch's messages filed at once; ``isolated``, one by one, a message the filer cannot take turned
         into a dead letter."""
         assert self.stage.filer is not None
@@ -242,7 +271,7 @@ class StageRunner(Generic[In]):
                 async with conn.transaction():
                     result.extend(await self.stage.filer(conn, [item]))
             except Exception as exc:
-                if is_transient(exc):
+                if _retry_it(exc, suspect=suspect):
                     raise
                 meta: MessageMeta = item.message.meta
                 error = unprocessable(self.stage.name, self.stage.input_model.__name__, exc)
@@ -272,7 +301,14 @@ class StageRunner(Generic[In]):
         return _Read(body, source, message, message.meta.message_id)  # type: ignore[attr-defined]
 
     async def _act(
-        self, conn: DbConnection, read: _Read, claimed: set[uuid.UUID], *, isolated: bool, filed: list[Filed]
+        self,
+        conn: DbConnection,
+        read: _Read,
+        claimed: set[uuid.UUID],
+        *,
+        isolated: bool,
+        filed: list[Filed],
+        suspect: bool = False,
     ) -> tuple[str, list[Traced]]:
         """The handler's work on a message the inbox has ``claimed`` for this transaction (taken from the set:
         a second copy in the same batch is a duplicate too), and what it emits, each in the trace it continues.
@@ -315,7 +351,7 @@ class StageRunner(Generic[In]):
                 outgoing = [self._dead_letter(meta, read.body, read.source, err.detail)]
                 outcome = "dead_letter"
             except Exception as exc:
-                if not isolated or is_transient(exc):
+                if not isolated or _retry_it(exc, suspect=suspect):
                     raise
                 error = unprocessable(self.stage.name, self.stage.input_model.__name__, exc)
                 outgoing = [self._dead_letter(meta, read.body, read.source, error)]
@@ -353,6 +389,13 @@ class StageRunner(Generic[In]):
             "(docs/schemas), then replay it.",
         )
         return self._dead_letter(meta, body, source, error)
+
+
+def _retry_it(exc: BaseException, *, suspect: bool) -> bool:
+    """Whether a message's error calls for the batch to be tried again rather than for a dead letter."""
+    if not is_transient(exc):
+        return False
+    return not suspect or connection_lost(exc)
 
 
 class _Refused(Exception):
@@ -393,6 +436,7 @@ def _tenant_hint(body: bytes) -> str:
 RETRY_PAUSE_SECONDS = 0.5  # after a batch's first failure; doubled after each next one, up to the cap
 RETRY_PAUSE_CAP_SECONDS = 10.0
 STALLED_AFTER_FAILURES = 6  # in a row (about 15 s): the stage says it is stalled (readiness, a metric)
+SUSPECT_AFTER_FAILURES = 4  # the same batch, the same kind of error, the database answering: a message causes it
 
 
 def subscribe(
