@@ -48,7 +48,7 @@ from aiokafka import AIOKafkaConsumer
 
 from ledgerflow.cli.arrivals import Arrivals
 from ledgerflow.cli.configuration import apply_settings
-from ledgerflow.cli.local_services import SERVICE_MODULES, LocalServices
+from ledgerflow.cli.local_services import SERVICE_MODULES, SIM_ADMIN_TOKEN, LocalServices
 from ledgerflow.cli.order_copies import SampleIdentity, renumbered
 from ledgerflow.cli.publishing import OrderToPublish, partition_of
 from ledgerflow.cli.samples import sample_named
@@ -276,7 +276,7 @@ async def drive(bootstrap: str, sim_url: str, busy: Tenant, small: list[Tenant],
 
         backlog = prepare([paid_order(busy.name, next(serials)) for _ in range(args.backlog)])
         later = small_orders()
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers={"X-Ledgerflow-Admin": SIM_ADMIN_TOKEN}) as client:
             before = await read_traffic(client, sim_url, busy.name)
             sampler = asyncio.create_task(sample_traffic(client, sim_url, busy.name, run.traffic_samples))
             try:
@@ -352,7 +352,11 @@ def measure(state: StackState, args: argparse.Namespace) -> FairnessRun:
     services = LocalServices(home=HOME, stack=state)
     try:
         services.start_simulator()
-        limits = httpx.get(f"{services.sim_url}/admin/limits", timeout=5).raise_for_status().json()
+        limits = (
+            httpx.get(f"{services.sim_url}/admin/limits", headers=services.admin_headers, timeout=5)
+            .raise_for_status()
+            .json()
+        )
         if not limits["enabled"]:
             raise SystemExit("the simulator's limits are off; this benchmark measures with QuickBooks' limits on")
         for name in SERVICE_MODULES:

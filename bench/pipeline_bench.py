@@ -273,7 +273,9 @@ def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: 
     services = LocalServices(home=HOME / f"run-{replicas}x-{tenant_count}t", stack=state)
     try:
         services.start_simulator()
-        httpx.put(f"{services.sim_url}/admin/limits", json={"enabled": False}, timeout=5).raise_for_status()
+        httpx.put(
+            f"{services.sim_url}/admin/limits", json={"enabled": False}, headers=services.admin_headers, timeout=5
+        ).raise_for_status()
         for name in SERVICE_MODULES:
             for replica in range(1, replicas + 1):
                 services.start_service(name, replica, WRITER_ENV if name == "ledger-writer" else None)

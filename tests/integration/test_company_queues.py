@@ -114,7 +114,7 @@ async def test_small_tenants_post_within_seconds_while_one_tenant_drains_a_backl
     assert all(arrivals.first[c].outcome == "posted" for c in [*published, *(e.meta.correlation_id for e in backlog)])
     assert max(waits.values()) < 5.0, f"small tenants waited {sorted(round(w, 1) for w in waits.values())} s"
     assert busy_posted_then < 15, "the backlog was nearly done before the small tenants came: nothing was proven"
-    async with httpx.AsyncClient(base_url=services.sim_url) as client:
+    async with httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers) as client:
         traffic = (await client.get(f"/admin/realms/{tenant}/traffic")).json()
     assert traffic["throttled"] == 0, "the writer stayed within the company's limit"
 
@@ -207,7 +207,7 @@ async def test_a_company_whose_refresh_token_is_refused_waits_paused_until_resum
         listed = _ledgerflow(services, "queues", "--tenant", tenant, "--json")
         assert locked.meta.correlation_id not in arrivals.first, "a paused company's order neither posts nor fails"
 
-        async with httpx.AsyncClient(base_url=services.sim_url) as client:
+        async with httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers) as client:
             token = (await client.post(f"/admin/realms/{tenant}/connect", timeout=5)).json()["refresh_token"]
         await store_refresh_token(
             url, TokenCipher(SecretStr(key)), tenant_id=tenant, realm=tenant, refresh_token=SecretStr(token)
@@ -230,7 +230,7 @@ async def test_a_company_whose_refresh_token_is_refused_waits_paused_until_resum
 
 
 async def _faults(services: LocalServices, faults: dict[str, int]) -> None:
-    async with httpx.AsyncClient(base_url=services.sim_url) as client:
+    async with httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers) as client:
         (await client.put("/admin/faults", json=faults, timeout=5)).raise_for_status()
 
 

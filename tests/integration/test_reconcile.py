@@ -38,7 +38,7 @@ async def test_reconcile_finds_every_document_once_then_the_copy_keyed_in_by_han
 
     (invoice,) = await books.query(tenant, "Invoice", equals("DocNumber", "9002"))
     copied = {k: v for k, v in invoice.items() if k not in ("Id", "SyncToken", "MetaData", "Balance", "LinkedTxn")}
-    async with httpx.AsyncClient(base_url=services.sim_url) as sim:
+    async with httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers) as sim:
         (await sim.post(f"/admin/realms/{tenant}/entities/invoice", json=json.loads(json.dumps(copied, default=str))))
     code, report = await asyncio.to_thread(_reconcile, services, tenant)
     assert code == 1

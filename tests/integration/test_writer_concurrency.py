@@ -23,9 +23,11 @@ ORDERS = 12
 @pytest.fixture
 def slow_books(services: LocalServices) -> Iterator[None]:
     # Slow answers keep requests in flight long enough for the overlap to show.
-    httpx.put(f"{services.sim_url}/admin/faults", json={"latency_ms": 150}, timeout=5).raise_for_status()
+    httpx.put(
+        f"{services.sim_url}/admin/faults", json={"latency_ms": 150}, headers=services.admin_headers, timeout=5
+    ).raise_for_status()
     yield
-    httpx.put(f"{services.sim_url}/admin/faults", json={}, timeout=5).raise_for_status()
+    httpx.put(f"{services.sim_url}/admin/faults", json={}, headers=services.admin_headers, timeout=5).raise_for_status()
 
 
 async def test_orders_of_one_tenant_post_concurrently_each_in_dependency_order(
@@ -44,7 +46,7 @@ async def test_orders_of_one_tenant_post_concurrently_each_in_dependency_order(
     assert len(outcomes.events) == ORDERS and all(e.status is LedgerStatus.POSTED for e in outcomes.events.values())
     for event in outcomes.events.values():
         assert [d.type for d in event.documents] == [DocumentType.INVOICE, DocumentType.PAYMENT]
-    async with httpx.AsyncClient(base_url=services.sim_url) as client:
+    async with httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers) as client:
         traffic = (await client.get(f"/admin/realms/{tenant}/traffic")).json()
     assert 1 < traffic["peak_in_flight"] <= 10, traffic  # concurrent, within QuickBooks' 10 per company
     assert traffic["throttled"] == 0

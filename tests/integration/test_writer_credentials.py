@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from ledgerflow.cli.local_services import LocalServices
+from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN, LocalServices
 from ledgerflow.cli.publishing import publish_envelopes
 from ledgerflow.cli.watching import wait_for_outcomes
 from ledgerflow.contracts import LedgerStatus, RawOrderEnvelope
@@ -37,6 +37,7 @@ WAVES, ORDERS_PER_WAVE = 4, 3
 WAVE_PAUSE = 3.5  # longer than a token's life: every wave needs a token the previous one did not have
 OAUTH_WRITER, DEFAULT_WRITER = 4, 5  # replica numbers of the two writer processes
 REFRESHED = "ledgerflow_qbo_token_refreshes_total"
+ADMIN = {"X-Ledgerflow-Admin": SIM_ADMIN_TOKEN}
 CLIENT = {"LEDGERFLOW_QBO_CLIENT_ID": "ledgerflow-test-app", "LEDGERFLOW_QBO_CLIENT_SECRET": "test-app-secret"}
 
 
@@ -47,13 +48,13 @@ class ShortLivedTokens:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.port),
-                "--access-token-seconds", str(ACCESS_TOKEN_SECONDS)]  # fmt: skip
+                "--access-token-seconds", str(ACCESS_TOKEN_SECONDS), "--admin-token", SIM_ADMIN_TOKEN]  # fmt: skip
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until_listening(self.port, 20, "simulator", alive=lambda: self.process.poll() is None)
 
     def connect(self, realm: str) -> str:
         """The refresh token that connecting a company in Intuit's consent flow would give."""
-        answer = httpx.post(f"{self.url}/admin/realms/{realm}/connect", timeout=5).json()
+        answer = httpx.post(f"{self.url}/admin/realms/{realm}/connect", headers=ADMIN, timeout=5).json()
         return str(answer["refresh_token"])
 
     def refresh(self, refresh_token: str) -> httpx.Response:
@@ -61,7 +62,7 @@ class ShortLivedTokens:
         return httpx.post(f"{self.url}/oauth2/v1/tokens/bearer", data=grant, timeout=5)
 
     def books(self, realm: str) -> dict[str, Any]:
-        body: dict[str, Any] = httpx.get(f"{self.url}/admin/realms/{realm}/books", timeout=5).json()
+        body: dict[str, Any] = httpx.get(f"{self.url}/admin/realms/{realm}/books", headers=ADMIN, timeout=5).json()
         return body
 
     def stop(self) -> None:

@@ -24,9 +24,11 @@ ORDERS = 16
 @pytest.fixture
 def unreliable_books(services: LocalServices) -> Iterator[None]:
     faults = {"error_rate": 0.15, "drop_rate": 0.2, "timeout_rate": 0.03, "hang_seconds": 4.0, "seed": 11}
-    httpx.put(f"{services.sim_url}/admin/faults", json=faults, timeout=5).raise_for_status()
+    httpx.put(
+        f"{services.sim_url}/admin/faults", json=faults, headers=services.admin_headers, timeout=5
+    ).raise_for_status()
     yield
-    httpx.put(f"{services.sim_url}/admin/faults", json={}, timeout=5).raise_for_status()
+    httpx.put(f"{services.sim_url}/admin/faults", json={}, headers=services.admin_headers, timeout=5).raise_for_status()
 
 
 async def test_every_document_exactly_once_despite_faults(
@@ -45,7 +47,7 @@ async def test_every_document_exactly_once_despite_faults(
 
     assert len(outcomes.events) == ORDERS, f"{ORDERS - len(outcomes.events)} orders without an outcome"
     assert all(e.status is LedgerStatus.POSTED for e in outcomes.events.values())
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=services.admin_headers) as client:
         await client.put(f"{services.sim_url}/admin/faults", json={})
         port = services.http_ports[("ledger-writer", 1)]
         metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text

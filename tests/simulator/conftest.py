@@ -15,13 +15,16 @@ import pytest
 from ledgerflow.devstack.ports import free_port, wait_until_listening
 
 TOKEN = "sim-test-token"
+ADMIN_TOKEN = "sim-admin-token"
+ADMIN = {"X-Ledgerflow-Admin": ADMIN_TOKEN}  # what the admin API (faults, limits, books) asks of callers
 
 
 class SimServer:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.port), *args]
+        argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.port), "--admin-token", ADMIN_TOKEN,
+                *args]  # fmt: skip
         # Never a pipe nobody reads: a full pipe would stall the server mid-test.
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until_listening(self.port, 20, "simulator", alive=lambda: self.process.poll() is None)
@@ -126,7 +129,7 @@ def payment_body(customer: str, invoice_id: str, amount: float, total: float | N
 
 @pytest.fixture
 async def http(sim_server: SimServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim_server.url, headers={"Authorization": f"Bearer {TOKEN}"},
+    async with httpx.AsyncClient(base_url=sim_server.url, headers={"Authorization": f"Bearer {TOKEN}", **ADMIN},
                                  timeout=10) as client:  # fmt: skip
         yield client
         await client.put("/admin/faults", json={})

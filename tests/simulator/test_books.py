@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from ledgerflow.cli.main import app
-from tests.simulator.conftest import Qbo, SimServer, invoice_body, payment_body
+from tests.simulator.conftest import ADMIN_TOKEN, Qbo, SimServer, invoice_body, payment_body
 
 
 async def test_books_list_documents_with_numbers_totals_balances_links_and_status(qbo: Qbo) -> None:
@@ -27,8 +27,9 @@ async def test_books_list_documents_with_numbers_totals_balances_links_and_statu
 async def test_ledgerflow_books_prints_them(qbo: Qbo, sim_server: SimServer) -> None:
     customer, item = await qbo.customer_and_item()
     await qbo.create("invoice", invoice_body(customer, item))
-    result = CliRunner().invoke(app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url, "--json"])
+    admin = ["--admin-token", ADMIN_TOKEN]
+    result = CliRunner().invoke(app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url, *admin, "--json"])
     assert result.exit_code == 0, result.output
     assert [d["doc_number"] for d in json.loads(result.stdout)["documents"]] == ["1001"]
-    table = CliRunner().invoke(app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url])
+    table = CliRunner().invoke(app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url, *admin])
     assert "1001" in table.stdout and "Invoice" in table.stdout

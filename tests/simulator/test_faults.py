@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.simulator.conftest import TOKEN, Qbo, SimServer, invoice_body, plain
+from tests.simulator.conftest import ADMIN, TOKEN, Qbo, SimServer, invoice_body, plain
 
 
 async def test_latency_is_added_to_every_answer(qbo: Qbo, http: httpx.AsyncClient) -> None:
@@ -66,7 +66,7 @@ async def test_fault_settings_are_validated(http: httpx.AsyncClient) -> None:
 
 async def test_faults_set_at_start(start_sim: Callable[..., SimServer]) -> None:
     server = start_sim("--token", TOKEN, "--limits", "off", "--faults", "error_rate=1,latency=10ms,seed=3")
-    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}", **ADMIN}) as client:
         response = await client.get("/v3/company/r/query", params={"query": "select * from Customer"})
         assert response.status_code == 503
         faults = (await client.get("/admin/faults")).json()

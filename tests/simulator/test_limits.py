@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from tests.simulator.conftest import TOKEN, SimServer
+from tests.simulator.conftest import ADMIN, TOKEN, SimServer
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def limited(start_sim: Callable[..., SimServer]) -> SimServer:
 @pytest.fixture
 async def client(limited: SimServer) -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
-    async with httpx.AsyncClient(base_url=limited.url, headers={"Authorization": f"Bearer {TOKEN}"},
+    async with httpx.AsyncClient(base_url=limited.url, headers={"Authorization": f"Bearer {TOKEN}", **ADMIN},
                                  limits=limits, timeout=20) as http:  # fmt: skip
         yield http
         await http.put("/admin/faults", json={})

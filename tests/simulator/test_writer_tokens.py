@@ -17,7 +17,7 @@ from ledgerflow.ledger_writer.targets.qbo.credentials.endpoint import TokenEndpo
 from ledgerflow.ledger_writer.targets.qbo.credentials.provider import TokenProvider, refresh_counter
 from ledgerflow.runtime.metrics import Metrics
 from tests.memory_credentials import MemoryCredentialStore
-from tests.simulator.conftest import SimServer
+from tests.simulator.conftest import ADMIN, SimServer
 
 ALL_CUSTOMERS = "Active = true"
 
@@ -57,19 +57,19 @@ def _writer(sim: SimServer, store: MemoryCredentialStore, clock: Callable[[], da
 
 
 async def _connect(sim: SimServer, realm: str) -> str:
-    async with httpx.AsyncClient(base_url=sim.url) as http:
+    async with httpx.AsyncClient(base_url=sim.url, headers=ADMIN) as http:
         answer = (await http.post(f"/admin/realms/{realm}/connect")).json()
     return str(answer["refresh_token"])
 
 
 async def _refresh(sim: SimServer, refresh_token: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=sim.url) as http:
+    async with httpx.AsyncClient(base_url=sim.url, headers=ADMIN) as http:
         return await http.post("/oauth2/v1/tokens/bearer", data={"grant_type": "refresh_token",
                                                                   "refresh_token": refresh_token})  # fmt: skip
 
 
 async def _accepts(sim: SimServer, realm: str, access_token: SecretStr) -> bool:
-    async with httpx.AsyncClient(base_url=sim.url) as http:
+    async with httpx.AsyncClient(base_url=sim.url, headers=ADMIN) as http:
         response = await http.get(f"/v3/company/{realm}/query", params={"query": "select * from Customer"},
                                   headers={"Authorization": f"Bearer {access_token.get_secret_value()}"})  # fmt: skip
     return response.status_code == 200

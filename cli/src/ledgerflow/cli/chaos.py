@@ -210,7 +210,7 @@ async def _follow(bootstrap: str, wanted: set[uuid.UUID], outcomes: Outcomes) ->
 async def _reconcile_all(services: LocalServices, tenants: list[str], result: ChaosResult) -> None:
     """Reconcile every tenant; documents still on their way get some time to arrive first."""
     client = QuickBooksClient(services.sim_url, SIM_TOKEN)
-    simulator = httpx.AsyncClient(base_url=services.sim_url, timeout=30)
+    simulator = httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers, timeout=30)
     try:
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:

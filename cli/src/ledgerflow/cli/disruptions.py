@@ -79,7 +79,9 @@ class Disruptor:
         await self._put("/admin/limits", settings)
 
     async def _put(self, path: str, body: dict[str, Any]) -> None:
-        async with httpx.AsyncClient(base_url=self._services.sim_url, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=self._services.sim_url, headers=self._services.admin_headers, timeout=10
+        ) as client:
             (await client.put(path, json=body)).raise_for_status()
 
 

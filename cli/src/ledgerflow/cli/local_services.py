@@ -22,6 +22,7 @@ SERVICE_MODULES: dict[str, str] = {
     "ledger-writer": "ledgerflow.ledger_writer",
 }
 SIM_TOKEN = "dev-token"
+SIM_ADMIN_TOKEN = "dev-admin-token"  # the simulator's admin API (faults, limits, books): a development value
 
 
 @dataclass
@@ -43,6 +44,11 @@ class LocalServices:
     def sim_url(self) -> str:
         return f"http://127.0.0.1:{self.sim_port}"
 
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """What the simulator's admin API asks of its callers."""
+        return {"X-Ledgerflow-Admin": SIM_ADMIN_TOKEN}
+
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
@@ -54,7 +60,8 @@ class LocalServices:
 
     def start_simulator(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.sim_port), "--token", SIM_TOKEN]
+        argv = [sys.executable, "-m", "ledgerflow.qbo_sim", "--port", str(self.sim_port), "--token", SIM_TOKEN,
+                "--admin-token", SIM_ADMIN_TOKEN]  # fmt: skip
         process = processes.spawn(
             argv, pid_file=self.run_dir / "qbo-sim.pid", log_file=self.run_dir / "qbo-sim.log", env=self.env()
         )

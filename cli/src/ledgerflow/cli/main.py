@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.contracts import Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
 
@@ -47,6 +48,7 @@ queues_app = typer.Typer(
 app.add_typer(queues_app, name="queues")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
+
 # Orders, names and errors come from outside: never read as markup (a customer named "[/bold]" or "[link=...]"),
 # so styles are given as styles, not in the text.
 console = Console(width=None if sys.stdout.isatty() else 120, markup=False)
@@ -346,6 +348,14 @@ def sim(
     refresh_token_seconds: Annotated[float, typer.Option(help="Refresh-token lifetime.")] = 100 * 24 * 3600.0,
     custom_txn_numbers: Annotated[bool, typer.Option(help="SalesFormsPrefs.CustomTxnNumbers of new companies.")] = True,
     retry_after: Annotated[int | None, typer.Option(help="Send Retry-After (seconds) with every 429.")] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Token of the admin API (faults, limits, books), sent as X-Ledgerflow-Admin; "
+            "without it the admin API is off.",
+            envvar="LEDGERFLOW_SIM_ADMIN_TOKEN",
+        ),
+    ] = None,
 ) -> None:
     """Serve the QuickBooks Online simulator over HTTP."""
     from ledgerflow.qbo_sim.server import ServerOptions, serve
@@ -361,6 +371,7 @@ def sim(
             refresh_token_seconds=refresh_token_seconds,
             custom_txn_numbers=custom_txn_numbers,
             retry_after=retry_after,
+            admin_token=admin_token,
         )
     )
 
@@ -370,16 +381,27 @@ def books(
     tenant: Annotated[str, typer.Option(help="Tenant (realm) whose books to show.")],
     sim_url: Annotated[str, typer.Option("--sim", help="Simulator base URL.")] = "http://127.0.0.1:8000",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    admin_token: Annotated[
+        str, typer.Option(help="The simulator's admin token.", envvar="LEDGERFLOW_SIM_ADMIN_TOKEN")
+    ] = SIM_ADMIN_TOKEN,
 ) -> None:
     """A company's documents in the simulator: numbers, totals, balances, links and status."""
     import httpx
     from rich.table import Table
 
+    from ledgerflow.qbo_sim.app import ADMIN_HEADER
+
     try:
-        response = httpx.get(f"{sim_url.rstrip('/')}/admin/realms/{tenant}/books", timeout=10)
+        response = httpx.get(
+            f"{sim_url.rstrip('/')}/admin/realms/{tenant}/books", headers={ADMIN_HEADER: admin_token}, timeout=10
+        )
     except httpx.HTTPError as exc:
         err_console.print(f"error: cannot reach the simulator at {sim_url}: {exc}", highlight=False)
         raise typer.Exit(2) from None
+    if response.status_code != 200:
+        err_console.print(f"error: the simulator answered {response.status_code}: {response.text[:200]}",
+                          highlight=False)  # fmt: skip
+        raise typer.Exit(2)
     body = response.json()
     if as_json:
         sys.stdout.write(json.dumps(body, indent=2) + "\n")

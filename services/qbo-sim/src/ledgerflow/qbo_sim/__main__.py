@@ -12,6 +12,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--token", default=None, help="development bearer token accepted for any realm")
+    parser.add_argument("--admin-token", default=None, help="the admin API's token (header X-Ledgerflow-Admin)")
     parser.add_argument("--limits", choices=("qbo", "off"), default="qbo")
     parser.add_argument("--faults", default=None, help="e.g. latency=20ms,error_rate=0.05,drop_rate=0.1")
     parser.add_argument("--access-token-seconds", type=float, default=3600.0)
@@ -30,6 +31,7 @@ def main() -> None:
             refresh_token_seconds=args.refresh_token_seconds,
             custom_txn_numbers=args.custom_txn_numbers == "on",
             retry_after=args.retry_after,
+            admin_token=args.admin_token,
         )
     )
 

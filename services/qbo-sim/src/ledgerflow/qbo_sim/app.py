@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections import defaultdict
@@ -82,8 +83,10 @@ class Simulator:
         lifetimes: TokenLifetimes | None = None,
         rules: Rules | None = None,
         custom_txn_numbers: bool = True,
+        admin_token: str | None = None,
     ) -> None:
         self.issuer = TokenIssuer(dev_token=token, lifetimes=lifetimes or TokenLifetimes())
+        self.admin_token = admin_token
         self.throttle = Throttle(limits or Limits())
         self.faults = faults or FaultPlan()
         self.rules = rules or Rules()
@@ -331,6 +334,24 @@ async def _fault_handler(request: Request, exc: Exception) -> Response:
     return json_response(exc.body(), exc.status, headers)
 
 
+ADMIN_HEADER = "X-Ledgerflow-Admin"
+AdminHandler = Callable[[Request], Awaitable[Response]]
+
+
+def _admin_only(sim: Simulator, handler: AdminHandler) -> AdminHandler:
+    """The admin API (faults, limits, books, tokens minted for any realm) answers only its own token."""
+
+    async def gated(request: Request) -> Response:
+        if sim.admin_token is None:
+            return json_response({"error": "the admin API is off: start the simulator with --admin-token"}, 403)
+        given = request.headers.get(ADMIN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), sim.admin_token.encode()):
+            return json_response({"error": f"missing or wrong {ADMIN_HEADER}"}, 401)
+        return await handler(request)
+
+    return gated
+
+
 def create_app(
     simulator: Simulator | None = None, *, token: str | None = None, retry_after: int | None = None
 ) -> Starlette:
@@ -344,12 +365,14 @@ def create_app(
             Route(f"{company}/preferences", sim.preferences, methods=["GET", "POST"]),
             Route(f"{company}/{{resource}}", sim.write, methods=["POST"]),
             Route(f"{company}/{{resource}}/{{id}}", sim.read, methods=["GET"]),
-            Route("/admin/faults", sim.admin_faults, methods=["GET", "PUT"]),
-            Route("/admin/limits", sim.admin_limits, methods=["GET", "PUT"]),
-            Route("/admin/realms/{realm}/connect", sim.admin_connect, methods=["POST"]),
-            Route("/admin/realms/{realm}/books", sim.admin_books, methods=["GET"]),
-            Route("/admin/realms/{realm}/traffic", sim.admin_traffic, methods=["GET"]),
-            Route("/admin/realms/{realm}/entities/{resource}", sim.admin_keyed_by_hand, methods=["POST"]),
+            Route("/admin/faults", _admin_only(sim, sim.admin_faults), methods=["GET", "PUT"]),
+            Route("/admin/limits", _admin_only(sim, sim.admin_limits), methods=["GET", "PUT"]),
+            Route("/admin/realms/{realm}/connect", _admin_only(sim, sim.admin_connect), methods=["POST"]),
+            Route("/admin/realms/{realm}/books", _admin_only(sim, sim.admin_books), methods=["GET"]),
+            Route("/admin/realms/{realm}/traffic", _admin_only(sim, sim.admin_traffic), methods=["GET"]),
+            Route(
+                "/admin/realms/{realm}/entities/{resource}", _admin_only(sim, sim.admin_keyed_by_hand), methods=["POST"]
+            ),
             Route("/health", sim.health, methods=["GET"]),
         ],
         exception_handlers={QboFault: _fault_handler},

@@ -24,20 +24,23 @@ class ServerOptions:
     refresh_token_seconds: float = 100 * 24 * 3600.0
     custom_txn_numbers: bool = True
     retry_after: int | None = None
+    admin_token: str | None = None
 
 
 MIN_TOKEN_LENGTH = 8  # an empty development token would let requests in without any Authorization
 
 
 def serve(options: ServerOptions) -> None:
-    if options.token is not None and len(options.token) < MIN_TOKEN_LENGTH:
-        raise SystemExit(f"error: --token must be at least {MIN_TOKEN_LENGTH} characters (or left out)")
+    for name, value in (("--token", options.token), ("--admin-token", options.admin_token)):
+        if value is not None and len(value) < MIN_TOKEN_LENGTH:
+            raise SystemExit(f"error: {name} must be at least {MIN_TOKEN_LENGTH} characters (or left out)")
     simulator = Simulator(
         token=options.token,
         limits=Limits.named(options.limits),
         faults=FaultPlan.parse(options.faults),
         lifetimes=TokenLifetimes(options.access_token_seconds, options.refresh_token_seconds),
         custom_txn_numbers=options.custom_txn_numbers,
+        admin_token=options.admin_token,
     )
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     app = create_app(simulator, retry_after=options.retry_after)
