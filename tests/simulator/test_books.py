@@ -33,3 +33,21 @@ async def test_ledgerflow_books_prints_them(qbo: Qbo, sim_server: SimServer) -> 
     assert [d["doc_number"] for d in json.loads(result.stdout)["documents"]] == ["1001"]
     table = CliRunner().invoke(app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url, *admin])
     assert "1001" in table.stdout and "Invoice" in table.stdout
+
+
+async def test_ledgerflow_books_prints_names_as_written_never_as_markup(qbo: Qbo, sim_server: SimServer) -> None:
+    customer, item = await qbo.customer_and_item(name="[/bold] [link=http://evil.example]Jane[/link]")
+    await qbo.create("invoice", invoice_body(customer, item))
+    result = CliRunner().invoke(
+        app, ["books", "--tenant", qbo.realm, "--sim", sim_server.url, "--admin-token", ADMIN_TOKEN]
+    )
+    assert result.exit_code == 0, result.output
+    assert "[/bold]" in result.stdout and "[link=http://evil" in result.stdout  # shown, not interpreted
+
+
+async def test_ledgerflow_books_with_a_wrong_admin_token_says_so_in_one_line(sim_server: SimServer) -> None:
+    result = CliRunner().invoke(
+        app, ["books", "--tenant", "acme", "--sim", sim_server.url, "--admin-token", "wrong-token"]
+    )
+    assert result.exit_code != 0
+    assert "401" in result.output and "Traceback" not in result.output

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
+from ledgerflow.cli.names import checked_name
 from ledgerflow.contracts import Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
 
@@ -137,8 +138,10 @@ def _bootstrap(bootstrap: str | None, home: Path | None) -> str:
 @app.command()
 def publish(
     files: Annotated[list[Path], typer.Argument(help="Channel order JSON files, one order each.")],
-    tenant: Annotated[str, typer.Option(help="Tenant the orders belong to.")],
-    connection: Annotated[str, typer.Option(help="The tenant's connection (channel store -> books).")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant the orders belong to.")],
+    connection: Annotated[
+        str, typer.Option(callback=checked_name, help="The tenant's connection (channel store -> books).")
+    ],
     channel: Annotated[Channel, typer.Option(help="Channel whose format the files are in.")],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
     replay: Annotated[bool, typer.Option(help="Send again after a fix, even if the order has not changed.")] = False,
@@ -178,7 +181,9 @@ def preview(
     rules: Annotated[
         Path | None, typer.Option(help="Rules to run first: a `config apply` file or a YAML list of rules.")
     ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Whose rules, when the --rules file has several tenants.")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(callback=checked_name, help="Whose rules, when the --rules file has several tenants.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Dry run: what documents an order would become (rules, normalize, plan, number; nothing is posted)."""
@@ -378,7 +383,7 @@ def sim(
 
 @app.command()
 def books(
-    tenant: Annotated[str, typer.Option(help="Tenant (realm) whose books to show.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant (realm) whose books to show.")],
     sim_url: Annotated[str, typer.Option("--sim", help="Simulator base URL.")] = "http://127.0.0.1:8000",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     admin_token: Annotated[
@@ -485,13 +490,15 @@ def config_apply(
 
 @app.command()
 def resync(
-    tenant: Annotated[str, typer.Option(help="The tenant whose orders to plan again.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant whose orders to plan again.")],
     order: Annotated[str | None, typer.Option(help="One order, by its number in the channel.")] = None,
     date_from: Annotated[
         datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First order date.")
     ] = None,
     date_to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last order date.")] = None,
-    connection: Annotated[str | None, typer.Option(help="Only this connection (default: all).")] = None,
+    connection: Annotated[
+        str | None, typer.Option(callback=checked_name, help="Only this connection (default: all).")
+    ] = None,
     delete: Annotated[
         bool, typer.Option(help="Delete-and-resync: forget what was planned (its documents were deleted in the books).")
     ] = False,
@@ -526,7 +533,7 @@ def resync(
 
 @app.command()
 def reconcile(
-    tenant: Annotated[str, typer.Option(help="The tenant whose books to reconcile.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant whose books to reconcile.")],
     books_url: Annotated[
         str | None, typer.Option("--books", help="QuickBooks API base URL (default: LEDGERFLOW_QBO_BASE_URL).")
     ] = None,
@@ -573,7 +580,7 @@ def reconcile(
 
 @refdata_app.command("sync")
 def refdata_sync(
-    tenant: Annotated[str, typer.Option(help="The tenant whose books to read.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant whose books to read.")],
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
     home: HomeOption = None,
 ) -> None:
@@ -633,7 +640,7 @@ def tokens_key() -> None:
 
 @tokens_app.command("store")
 def tokens_store(
-    tenant: Annotated[str, typer.Option(help="Tenant whose company this is.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant whose company this is.")],
     realm: Annotated[
         str | None, typer.Option(help="QuickBooks company (realm) id; default: the tenant's, as the writer maps it.")
     ] = None,
@@ -692,7 +699,9 @@ def tokens_list(database_url: DatabaseUrlOption = None, home: HomeOption = None)
 @queues_app.callback()
 def queues_list(
     ctx: typer.Context,
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant's companies (listed even when idle).")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(callback=checked_name, help="Only this tenant's companies (listed even when idle).")
+    ] = None,
     pool: Annotated[str | None, typer.Option(help="Only this writer pool's companies.")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Idle companies too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per company, in a list.")] = False,
@@ -731,7 +740,7 @@ def queues_list(
 
 @queues_app.command("pause")
 def queues_pause(
-    tenant: Annotated[str, typer.Option(help="Tenant whose companies stop being drained.")],
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant whose companies stop being drained.")],
     reason: Annotated[str, typer.Option(help="Why, for whoever looks at the queue next.")] = "no reason given",
     database_url: DatabaseUrlOption = None,
     home: HomeOption = None,
@@ -748,7 +757,9 @@ def queues_pause(
 
 @queues_app.command("resume")
 def queues_resume(
-    tenant: Annotated[str, typer.Option(help="Tenant whose paused companies are drained again.")],
+    tenant: Annotated[
+        str, typer.Option(callback=checked_name, help="Tenant whose paused companies are drained again.")
+    ],
     database_url: DatabaseUrlOption = None,
     home: HomeOption = None,
 ) -> None:

@@ -18,7 +18,7 @@ from ledgerflow.contracts.canonical import (
 from ledgerflow.contracts.channels import Channel
 from ledgerflow.contracts.commands import LedgerCommand, NumberedDocument
 from ledgerflow.contracts.dead_letter import DeadLetter, ErrorDetail
-from ledgerflow.contracts.envelope import MessageMeta, derive_message_id
+from ledgerflow.contracts.envelope import ConnectionId, MessageMeta, TenantId, derive_message_id
 from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStatus
 from ledgerflow.contracts.matching import CustomerMatch, ItemMatch, MatchingPolicy, WhenMissing
 from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
@@ -46,6 +46,7 @@ __all__ = [
     "CanonicalOrder",
     "Channel",
     "CollisionPolicy",
+    "ConnectionId",
     "Customer",
     "CustomerMatch",
     "DeadLetter",
@@ -80,6 +81,7 @@ __all__ = [
     "ResyncRequest",
     "ShippingLine",
     "TaxLine",
+    "TenantId",
     "Topic",
     "TransactionMode",
     "WhenMissing",
