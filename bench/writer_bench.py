@@ -65,11 +65,11 @@ from ledgerflow.ledger_writer.books import Company
 from ledgerflow.ledger_writer.posting.documents import DocumentWriter
 from ledgerflow.ledger_writer.posting.intents import DDL as INTENTS_DDL
 from ledgerflow.ledger_writer.posting.numbering import DDL as BOOKS_NUMBERING_DDL
+from ledgerflow.ledger_writer.reference_cache import DDL as REFERENCES_DDL
 from ledgerflow.ledger_writer.targets.qbo import mapping
 from ledgerflow.ledger_writer.targets.qbo.books import QboBooks
 from ledgerflow.ledger_writer.targets.qbo.client import QboError, QuickBooksClient
 from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
-from ledgerflow.ledger_writer.targets.qbo.references import DDL as REFERENCES_DDL
 from ledgerflow.runtime.database import migrate
 from ledgerflow.runtime.metrics import Metrics
 

@@ -33,7 +33,9 @@ def stack_state() -> Iterator[StackState]:
 @pytest.fixture(scope="session")
 def services(stack_state: StackState) -> Iterator[LocalServices]:
     # Short client timeouts and 429 pauses, so that the fault tests run in seconds rather than minutes.
-    fast_faults = {"LEDGERFLOW_QBO_TIMEOUT_SECONDS": "3", "LEDGERFLOW_QBO_THROTTLE_PAUSE_SECONDS": "2"}
+    # A Web Connector session that dies silently is over after 6 s rather than minutes.
+    fast_faults = {"LEDGERFLOW_QBO_TIMEOUT_SECONDS": "3", "LEDGERFLOW_QBO_THROTTLE_PAUSE_SECONDS": "2",
+                   "LEDGERFLOW_QBD_SESSION_TTL_SECONDS": "6"}  # fmt: skip
     local = LocalServices(home=BASE / "test-stack", stack=stack_state, extra_env=fast_faults)
     local.start()
     yield local

@@ -22,6 +22,7 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from ledgerflow.contracts import (
+    BooksTarget,
     Channel,
     DocumentType,
     ErrorDetail,
@@ -92,8 +93,11 @@ class RecordingTarget:
     def __init__(self, books: RecordingBooks) -> None:
         self.state = books
 
-    def company_of(self, tenant_id: str) -> Company:
+    def company_of(self, tenant_id: str, books: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE) -> Company:
         return Company(tenant_id, tenant_id)
+
+    def calls_in(self, company: Company) -> bool:
+        return False
 
     def books(self, company: Company, matching: MatchingPolicy, attempt: str) -> _CompanyBooks:
         return _CompanyBooks(self.state, company)

@@ -30,6 +30,9 @@ class LocalServices:
     home: Path
     stack: StackState
     sim_port: int = field(default_factory=free_port)
+    desktop_sim_port: int = field(default_factory=free_port)
+    qbd_port: int = field(default_factory=free_port)  # the first writer's Web Connector endpoint
+    desktop_every: float = 2.0  # how often the simulated Web Connector runs each application
     extra_env: dict[str, str] = field(default_factory=dict)
     http_ports: dict[tuple[str, int], int] = field(default_factory=dict)  # health and metrics of each process
     # A port is free until its process binds it, seconds after start: without this, two processes started
@@ -45,6 +48,15 @@ class LocalServices:
         return f"http://127.0.0.1:{self.sim_port}"
 
     @property
+    def desktop_sim_url(self) -> str:
+        return f"http://127.0.0.1:{self.desktop_sim_port}"
+
+    @property
+    def qbwc_url(self) -> str:
+        """The writer's Web Connector endpoint, as a .qwc names it (plain HTTP is allowed on localhost only)."""
+        return f"http://localhost:{self.qbd_port}/qbwc"
+
+    @property
     def admin_headers(self) -> dict[str, str]:
         """What the simulator's admin API asks of its callers."""
         return {"X-Ledgerflow-Admin": SIM_ADMIN_TOKEN}
@@ -55,6 +67,7 @@ class LocalServices:
             **self.stack.service_env(),
             "LEDGERFLOW_QBO_BASE_URL": self.sim_url,
             "LEDGERFLOW_QBO_TOKEN": SIM_TOKEN,
+            "LEDGERFLOW_QBD_PUBLIC_URL": self.qbwc_url,
             **self.extra_env,
         }
 
@@ -67,12 +80,29 @@ class LocalServices:
         )
         wait_until_listening(self.sim_port, 30, "QuickBooks simulator", alive=lambda: process.poll() is None)
 
-    def start_service(self, name: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
-        """Start a service process; replicas of one service share its consumer group."""
+    def start_desktop_simulator(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port(self._ports_given | {self.sim_port})
+        argv = [sys.executable, "-m", "ledgerflow.qbd_sim", "--port", str(self.desktop_sim_port), "--admin-token",
+                SIM_ADMIN_TOKEN, "--every", str(self.desktop_every), "--noop-wait", "1"]  # fmt: skip
+        process = processes.spawn(
+            argv, pid_file=self.run_dir / "qbd-sim.pid", log_file=self.run_dir / "qbd-sim.log", env=self.env()
+        )
+        wait_until_listening(
+            self.desktop_sim_port, 30, "QuickBooks Desktop simulator", alive=lambda: process.poll() is None
+        )
+
+    def start_service(self, name: str, replica: int = 1, env: dict[str, str] | None = None) -> None:
+        """Start a service process; replicas of one service share its consumer group. The first writer serves the
+        Web Connector endpoint the simulated Web Connector polls; the others serve it on ports of their own."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        reserved = {self.sim_port, self.desktop_sim_port, self.qbd_port}
+        port = free_port(self._ports_given | reserved)
         self._ports_given.add(port)
         self.http_ports[(name, replica)] = port
+        if name == "ledger-writer":
+            qbd_port = self.qbd_port if replica == 1 else free_port(self._ports_given | reserved)
+            self._ports_given.add(qbd_port)
+            env = {"LEDGERFLOW_QBD_PORT": str(qbd_port), **(env or {})}
         processes.spawn(
             [sys.executable, "-m", SERVICE_MODULES[name]],
             pid_file=self._pid_file(name, replica),
@@ -112,6 +142,7 @@ class LocalServices:
 
     def start(self) -> None:
         self.start_simulator()
+        self.start_desktop_simulator()
         for name in SERVICE_MODULES:
             self.start_service(name)
 
@@ -128,6 +159,7 @@ class LocalServices:
         pid_files = [p for name in SERVICE_MODULES for p in self.run_dir.glob(f"{name}-*.pid")]
         processes.stop_all(pid_files, timeout=30)
         processes.stop(self.run_dir / "qbo-sim.pid", timeout=10)
+        processes.stop(self.run_dir / "qbd-sim.pid", timeout=10)
 
     def log_tail(self, name: str, lines: int = 20, replica: int = 1) -> str:
         path = self.run_dir / f"{name}-{replica}.log"

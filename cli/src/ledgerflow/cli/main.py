@@ -15,9 +15,10 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from ledgerflow.cli.desktop_commands import desktop_app
 from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.cli.names import checked_name
-from ledgerflow.contracts import Channel, TransactionMode
+from ledgerflow.contracts import BooksTarget, Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ queues_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(queues_app, name="queues")
+app.add_typer(desktop_app, name="desktop")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 
@@ -173,6 +175,9 @@ def preview(
     channel: Annotated[Channel | None, typer.Option(help="Channel whose format the file is in.")] = None,
     sample: Annotated[str | None, typer.Option(help="A bundled sample order by name, instead of a file.")] = None,
     mode: Annotated[TransactionMode | None, typer.Option(help="Transaction mode (overrides the connection's).")] = None,
+    target: Annotated[
+        BooksTarget | None, typer.Option(help="The books (overrides the connection's): Desktop's numbers are shorter.")
+    ] = None,
     all_modes: Annotated[bool, typer.Option("--all-modes", help="The documents of every mode, M1 to M7.")] = False,
     connection: Annotated[Path | None, typer.Option(help="Connection settings YAML (mode, prefix, items).")] = None,
     items: Annotated[
@@ -203,6 +208,8 @@ def preview(
         else:
             raise PreviewInputError("give an order file and its --channel, or --sample NAME")
         settings = load_connection(connection)
+        if target is not None:
+            settings = settings.model_copy(update={"target": target})
         if rules is not None:
             settings = settings.model_copy(update={"rules": [*settings.rules, *load_rules(rules, tenant)]})
         catalog = load_items(items) if items is not None else None
@@ -285,6 +292,12 @@ def _print_canonical(body: dict[str, object], title: str = "Canonical order") ->
     console.print(f"tax: {taxes}; paid: {paid}; tax included in prices: {canonical['taxes_included']}")
 
 
+def _posted_as(doc: dict[str, str]) -> str:
+    """The books' own name for the document, where it is not ledgerflow's (an estimate for a sales order)."""
+    books = doc.get("books_document") or ""
+    return "" if books.lower() == doc["type"].replace("_", "") else f" (posted as {books})"
+
+
 def _print_documents(body: dict[str, object]) -> None:
     from rich.table import Table
 
@@ -303,7 +316,10 @@ def _print_documents(body: dict[str, object]) -> None:
         vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
         linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
         table = Table(
-            title=_shown(f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}")
+            title=_shown(
+                f"{doc['type']} {doc['number'] or ''}{vendor} total {doc['total']} {doc['currency']}{linked}"
+                f"{_posted_as(doc)}"
+            )
             + settings
         )
         columns = ["kind", "item", "description", "quantity", "unit_price", "amount"]
@@ -381,28 +397,92 @@ def sim(
     )
 
 
+class Edition(StrEnum):
+    ENTERPRISE = "enterprise"
+    PREMIER = "premier"
+    PRO = "pro"
+
+
+@app.command("desktop-sim")
+def desktop_sim(
+    host: str = "127.0.0.1",
+    port: int = 8010,
+    every: Annotated[
+        float | None, typer.Option(help="Run each application every SECONDS (default: each .qwc's own schedule).")
+    ] = None,
+    auto_run: Annotated[bool, typer.Option(help="Off: updates run only when asked through the admin API.")] = True,
+    edition: Annotated[Edition, typer.Option(help="Edition of new company files (sales orders need premier+).")] = (
+        Edition.ENTERPRISE
+    ),
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="e.g. response_lost_after_save=next:1,cut_session_after=3,quickbooks_not_running=1,slow_file=200ms"
+        ),
+    ] = None,
+    noop_wait: Annotated[float, typer.Option(help="Seconds the Web Connector pauses after a NoOp.")] = 5.0,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Token of the admin API (company files, connectors, faults, books), sent as X-Ledgerflow-Admin; "
+            "without it the admin API is off.",
+            envvar="LEDGERFLOW_SIM_ADMIN_TOKEN",
+        ),
+    ] = None,
+) -> None:
+    """Serve the QuickBooks Desktop simulator: company files in memory, and a Web Connector that polls ledgerflow."""
+    from ledgerflow.qbd_sim.server import ServerOptions as DesktopOptions
+    from ledgerflow.qbd_sim.server import serve as serve_desktop
+
+    serve_desktop(
+        DesktopOptions(host=host, port=port, admin_token=admin_token, every=every, auto_run=auto_run,
+                       edition=edition.value, faults=faults, noop_wait=noop_wait)
+    )  # fmt: skip
+
+
 @app.command()
 def books(
     tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant (realm) whose books to show.")],
-    sim_url: Annotated[str, typer.Option("--sim", help="Simulator base URL.")] = "http://127.0.0.1:8000",
+    sim_url: Annotated[str, typer.Option("--sim", help="QuickBooks Online simulator base URL.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    desktop_sim_url: Annotated[str, typer.Option("--desktop-sim", help="QuickBooks Desktop simulator base URL.")] = (
+        "http://127.0.0.1:8010"
+    ),
+    target: Annotated[
+        BooksTarget | None, typer.Option(help="Whose books: Online or Desktop (default: Online, else Desktop).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     admin_token: Annotated[
-        str, typer.Option(help="The simulator's admin token.", envvar="LEDGERFLOW_SIM_ADMIN_TOKEN")
+        str, typer.Option(help="The simulators' admin token.", envvar="LEDGERFLOW_SIM_ADMIN_TOKEN")
     ] = SIM_ADMIN_TOKEN,
 ) -> None:
-    """A company's documents in the simulator: numbers, totals, balances, links and status."""
+    """A company's documents in the simulator: numbers, totals, balances, links and status.
+
+    A Desktop company file is named after its tenant in the Desktop simulator.
+    """
     import httpx
     from rich.table import Table
 
     from ledgerflow.qbo_sim.app import ADMIN_HEADER
 
-    try:
-        response = httpx.get(
-            f"{sim_url.rstrip('/')}/admin/realms/{tenant}/books", headers={ADMIN_HEADER: admin_token}, timeout=10
-        )
-    except httpx.HTTPError as exc:
-        err_console.print(f"error: cannot reach the simulator at {sim_url}: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+    places = {
+        BooksTarget.QUICKBOOKS_ONLINE: f"{sim_url.rstrip('/')}/admin/realms/{tenant}/books",
+        BooksTarget.QUICKBOOKS_DESKTOP: f"{desktop_sim_url.rstrip('/')}/admin/company-files/{tenant}/books",
+    }
+    tried = [target] if target is not None else list(places)
+    response = None
+    for which in tried:
+        try:
+            response = httpx.get(places[which], headers={ADMIN_HEADER: admin_token}, timeout=10)
+        except httpx.HTTPError as exc:
+            if len(tried) == 1 or which is tried[-1]:
+                err_console.print(f"error: cannot reach the simulator at {places[which]}: {exc}", highlight=False)
+                raise typer.Exit(2) from None
+            continue
+        if response.status_code != 404 or which is tried[-1]:
+            break
+    assert response is not None
     if response.status_code != 200:
         err_console.print(f"error: the simulator answered {response.status_code}: {response.text[:200]}",
                           highlight=False)  # fmt: skip
@@ -412,11 +492,11 @@ def books(
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
         return
     table = Table(title=f"Books of {tenant}")
-    for column in ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo"):
+    columns = ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo")
+    for column in columns:
         table.add_column(column)
     for doc in body["documents"]:
-        table.add_row(*(_shown(doc[c]) if doc[c] not in (None, []) else "" for c in ("type", "id", "doc_number",
-                        "date", "customer", "total", "balance", "status", "linked", "memo")))  # fmt: skip
+        table.add_row(*(_shown(doc.get(c)) if doc.get(c) not in (None, []) else "" for c in columns))
     console.print(table)
 
 
@@ -581,6 +661,9 @@ def reconcile(
 @refdata_app.command("sync")
 def refdata_sync(
     tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant whose books to read.")],
+    target: Annotated[BooksTarget, typer.Option(help="The tenant's books: Online, or a Desktop company file.")] = (
+        BooksTarget.QUICKBOOKS_ONLINE
+    ),
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
     home: HomeOption = None,
 ) -> None:
@@ -591,7 +674,8 @@ def refdata_sync(
     from ledgerflow.contracts import MessageMeta, ReferenceSyncRequest, Topic
 
     message_id = uuid.uuid4()
-    request = ReferenceSyncRequest(meta=MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id))
+    meta = MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id)
+    request = ReferenceSyncRequest(meta=meta, target=target)
     topic = Topic.REFERENCE_REQUESTS
     partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), topic, request))
     console.print(f"reference sync {message_id} -> {topic.value}[{partition}]@{offset}", highlight=False)

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledgerflow.contracts import (
+    BooksTarget,
     CanonicalOrder,
     Channel,
     DocumentAction,
@@ -23,10 +24,11 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.ingest.normalizers import normalize
 from ledgerflow.ingest.normalizers.edge import check_edge
-from ledgerflow.numbering.rules import order_document_number, order_number_with_sequence
+from ledgerflow.numbering.rules import number_limit, order_document_number, order_number_with_sequence
 from ledgerflow.planner.connections import ConfigError, load_settings
 from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan
+from ledgerflow.planner.names import fit_names
 from ledgerflow.planner.rules import Outcome, Rule, RuleSet, compile_rules, evaluate, load_rule_set, rule_set_problems
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlanOptions, RefundMode
 from ledgerflow.planner.settings_yaml import read_yaml
@@ -42,6 +44,7 @@ class PreviewConnection(BaseModel):
 
     connection_id: str = "preview"
     mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
+    target: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE
     numbering: NumberingPolicy = NumberingPolicy()
     items: ItemNames = ItemNames()
     invoice_when: InvoiceWhen = InvoiceWhen.ORDER
@@ -62,6 +65,13 @@ class PreviewConnection(BaseModel):
         )
 
 
+# What each document is called in the target's books, where the names differ from ledgerflow's.
+BOOKS_DOCUMENTS: dict[BooksTarget, dict[DocumentType, str]] = {
+    BooksTarget.QUICKBOOKS_ONLINE: {DocumentType.SALES_ORDER: "Estimate", DocumentType.PAYMENT: "Payment"},
+    BooksTarget.QUICKBOOKS_DESKTOP: {DocumentType.SALES_ORDER: "SalesOrder", DocumentType.PAYMENT: "ReceivePayment"},
+}
+
+
 class PreviewInputError(Exception):
     """The order or the connection file cannot be read; the message is one line."""
 
@@ -73,6 +83,7 @@ class Preview:
     documents: list[dict[str, Any]]
     errors: list[dict[str, str]]
     rules: Outcome | None = None
+    target: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE
 
     def as_dict(self) -> dict[str, Any]:
         order = self.order
@@ -91,6 +102,7 @@ class Preview:
                 "customer": order.customer.display_name if order.customer else None,
             },
             "mode": self.mode.value,
+            "target": self.target.value,
             "documents": self.documents,
             "errors": self.errors,
             "canonical": order.model_dump(mode="json"),
@@ -196,27 +208,30 @@ def preview(
     order, connection = ruled.order, connection.model_copy(update=ruled.effects.settings_update(connection))
     try:
         result = ruled.on_plan(plan(order, mode, key_prefix=prefix, options=connection.options(), catalog=catalog))
-        numbers = [_number(order, doc, connection.numbering) for doc in result.documents]
+        documents = [fit_names(doc, connection.target) for doc in result.documents]
+        numbers = [_number(order, doc, connection.numbering, connection.target) for doc in documents]
     except StageError as err:
         return Preview(order, mode, [], [{"code": err.detail.code, "message": err.detail.message}], ruled)
-    documents = [_document(doc, number) for doc, number in zip(result.documents, numbers, strict=True)]
+    shown = [_document(doc, number, connection.target) for doc, number in zip(documents, numbers, strict=True)]
     problems = [{"code": p.code, "message": p.message} for p in result.problems]
-    return Preview(order, mode, documents, problems, ruled)
+    return Preview(order, mode, shown, problems, ruled, connection.target)
 
 
-def _number(order: CanonicalOrder, doc: PlannedDocument, policy: NumberingPolicy) -> str | None:
+def _number(order: CanonicalOrder, doc: PlannedDocument, policy: NumberingPolicy, target: BooksTarget) -> str | None:
     """The number the document would get; in next-number mode only the books know it, so none."""
     if doc.type is DocumentType.PAYMENT or doc.action is not DocumentAction.CREATE:
         return None
     if policy.mode is NumberingMode.NEXT_NUMBER:
         return None
     base = order_number_with_sequence(order.order_number, doc.sequence)
-    return order_document_number(base, policy.prefix_for(order.channel.value), policy.max_length)
+    prefix = policy.prefix_for(order.channel.value)
+    return order_document_number(base, prefix, number_limit(policy, target), policy.too_long)
 
 
-def _document(doc: PlannedDocument, number: str | None) -> dict[str, Any]:
+def _document(doc: PlannedDocument, number: str | None, target: BooksTarget) -> dict[str, Any]:
     return {
         "type": doc.type.value,
+        "books_document": BOOKS_DOCUMENTS[target].get(doc.type, doc.type.value),
         "number": number,
         "vendor": doc.vendor_name,
         "date": doc.txn_date.isoformat(),

@@ -23,7 +23,13 @@ from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStat
 from ledgerflow.contracts.matching import CustomerMatch, ItemMatch, MatchingPolicy, WhenMissing
 from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
 from ledgerflow.contracts.money import Money, currency_exponent, quantize
-from ledgerflow.contracts.numbering import CollisionPolicy, NumberingMode, NumberingPolicy, NumberRejected
+from ledgerflow.contracts.numbering import (
+    CollisionPolicy,
+    NumberingMode,
+    NumberingPolicy,
+    NumberRejected,
+    TooLongPolicy,
+)
 from ledgerflow.contracts.plans import (
     AppliedRule,
     DocumentAction,
@@ -36,13 +42,16 @@ from ledgerflow.contracts.plans import (
 )
 from ledgerflow.contracts.reference import ReferenceData, ReferenceItem
 from ledgerflow.contracts.requests import ReferenceSyncRequest, ResyncRequest
+from ledgerflow.contracts.targets import LIMITS, BooksTarget, TargetLimits, fit_name
 from ledgerflow.contracts.topics import MAX_MESSAGE_BYTES, Topic, dead_letter_topic, message_key
 
 __all__ = [
+    "LIMITS",
     "MAX_MESSAGE_BYTES",
     "MESSAGE_MODELS",
     "Address",
     "AppliedRule",
+    "BooksTarget",
     "CanonicalOrder",
     "Channel",
     "CollisionPolicy",
@@ -80,14 +89,17 @@ __all__ = [
     "ReferenceSyncRequest",
     "ResyncRequest",
     "ShippingLine",
+    "TargetLimits",
     "TaxLine",
     "TenantId",
+    "TooLongPolicy",
     "Topic",
     "TransactionMode",
     "WhenMissing",
     "currency_exponent",
     "dead_letter_topic",
     "derive_message_id",
+    "fit_name",
     "message_key",
     "quantize",
 ]

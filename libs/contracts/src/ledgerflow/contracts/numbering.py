@@ -23,6 +23,13 @@ class CollisionPolicy(StrEnum):
     NEXT_FREE = "next_free"  # take the next free number
 
 
+class TooLongPolicy(StrEnum):
+    """What to do with an order number longer than the books take (QuickBooks Desktop: 11 characters)."""
+
+    KEEP_TAIL = "keep_tail"  # keep the prefix and the last characters; the full number stays in the memo
+    STOP = "stop"  # stop the order with an error naming the setting to change
+
+
 class NumberingPolicy(BaseModel):
     """A connection's numbering settings; the planner stamps them on every plan."""
 
@@ -31,7 +38,10 @@ class NumberingPolicy(BaseModel):
     mode: NumberingMode = NumberingMode.ORDER_NUMBER
     prefix: str = Field(default="", max_length=10)
     channel_prefixes: dict[str, str] = Field(default_factory=dict, description="Per channel, over `prefix`.")
-    max_length: int = Field(default=21, ge=5, le=21, description="QuickBooks Online 21, Desktop 11.")
+    max_length: int = Field(
+        default=21, ge=5, le=21, description="At most this long; the target's own limit (Online 21, Desktop 11) wins."
+    )
+    too_long: TooLongPolicy = TooLongPolicy.KEEP_TAIL
     on_collision: CollisionPolicy = CollisionPolicy.STOP
     start: int = Field(default=1001, ge=1, description="First number in next-number mode when the books have none.")
 

@@ -14,6 +14,7 @@ from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.money import CurrencyCode
 from ledgerflow.contracts.numbering import NumberingPolicy
+from ledgerflow.contracts.targets import BooksTarget
 
 
 class TransactionMode(StrEnum):
@@ -137,6 +138,7 @@ class DocumentPlan(BaseModel):
     order_number: str
     order_version: int = Field(ge=1)
     mode: TransactionMode
+    target: BooksTarget = Field(default=BooksTarget.QUICKBOOKS_ONLINE, description="The books the documents go to.")
     numbering: NumberingPolicy = Field(default_factory=NumberingPolicy)
     matching: MatchingPolicy = Field(default_factory=MatchingPolicy)
     verify_posted: bool = Field(

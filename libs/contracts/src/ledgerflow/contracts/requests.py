@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledgerflow.contracts.envelope import MessageMeta
+from ledgerflow.contracts.targets import BooksTarget
 
 
 class ResyncRequest(BaseModel):
@@ -49,3 +50,4 @@ class ReferenceSyncRequest(BaseModel):
 
     kind: Literal["reference_sync_request"] = "reference_sync_request"
     meta: MessageMeta
+    target: BooksTarget = Field(default=BooksTarget.QUICKBOOKS_ONLINE, description="The books to read.")

@@ -24,11 +24,18 @@ from ledgerflow.ledger_writer.queue.drain import DrainDeps, DrainSettings
 from ledgerflow.ledger_writer.queue.metrics import QueueMetrics
 from ledgerflow.ledger_writer.queue.runner import QueueRunner, writer_id
 from ledgerflow.ledger_writer.queue.schema import DDL as QUEUE_DDL
+from ledgerflow.ledger_writer.reference_cache import DDL as REFERENCE_CACHE_DDL
 from ledgerflow.ledger_writer.reference_sync import STAGE as REFERENCE_STAGE
 from ledgerflow.ledger_writer.settings import WriterSettings
+from ledgerflow.ledger_writer.targets.qbd import DDL as QBD_DDL
+from ledgerflow.ledger_writer.targets.qbd.connector import WebConnectorService
+from ledgerflow.ledger_writer.targets.qbd.endpoint import Endpoint
+from ledgerflow.ledger_writer.targets.qbd.target import QuickBooksDesktop
+from ledgerflow.ledger_writer.targets.qbd.wire import Wire
 from ledgerflow.ledger_writer.targets.qbo import DDL as QBO_DDL
 from ledgerflow.ledger_writer.targets.qbo import QuickBooksOnline
 from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
+from ledgerflow.ledger_writer.targets.router import Targets
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
@@ -50,10 +57,22 @@ def create_service(
         return service.pool  # exists once the service has started
 
     # A malformed token key stops the writer here, before it starts.
-    target = QuickBooksOnline(
+    online = QuickBooksOnline(
         writer.qbo, pool, token_cipher=TokenCipher(key) if key is not None else None, metrics=metrics, provider=provider
     )
     owner = writer_id()
+    wire = Wire(pool, owner)
+    target = Targets(online, QuickBooksDesktop(writer.qbd, pool, wire))
+    endpoint = Endpoint(writer.qbd, WebConnectorService(pool, wire, writer.qbd))
+
+    async def start() -> None:
+        await runner.start()
+        await endpoint.start()
+
+    async def stopping() -> None:
+        await endpoint.stop()
+        await runner.stop()
+
     handler = CommandHandler(pool, target, metrics)
     runner = QueueRunner(
         DrainDeps(
@@ -95,13 +114,13 @@ def create_service(
     service = Service(
         name="ledgerflow-ledger-writer",
         schema="ledger_writer",
-        ddl=(*QUEUE_DDL, *INTENTS_DDL, *BOOKS_NUMBERING_DDL, *QBO_DDL),
+        ddl=(*QUEUE_DDL, *INTENTS_DDL, *BOOKS_NUMBERING_DDL, *REFERENCE_CACHE_DDL, *QBO_DDL, *QBD_DDL),
         stages=[commands, reference],
         settings=settings,
         provider=provider,
         metrics=metrics,
-        on_start=runner.start,
-        on_stopping=runner.stop,
+        on_start=start,
+        on_stopping=stopping,
         on_stop=target.aclose,
     )
     return service

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ledgerflow.contracts import (
+    BooksTarget,
     DocumentType,
     ErrorDetail,
     MatchingPolicy,
@@ -120,6 +121,11 @@ class CompanyUnavailable(BooksError):
         self.error = error
 
 
+class Unreachable(BooksError):
+    """The books cannot be reached now, through nobody's fault: QuickBooks Desktop is reached only while its
+    Web Connector is connected. The command waits, untried and uncounted, until they can be reached again."""
+
+
 class Books(Protocol):
     """One company's books, as one command sees them (its matching policy: how customers and items are found)."""
 
@@ -165,8 +171,13 @@ class Target(Protocol):
 
     name: str
 
-    def company_of(self, tenant_id: str) -> Company:
-        """The company a tenant's documents go to."""
+    def company_of(self, tenant_id: str, books: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE) -> Company:
+        """The company a tenant's documents for these books go to."""
+        ...
+
+    def calls_in(self, company: Company) -> bool:
+        """Whether the company's books are reached only while they call in (a Web Connector): the queue then
+        leases the company only while they are connected."""
         ...
 
     def books(self, company: Company, matching: MatchingPolicy, attempt: str) -> Books:

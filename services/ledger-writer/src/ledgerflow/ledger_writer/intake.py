@@ -39,8 +39,10 @@ def queued(target: Target, filed: Filed) -> NewCommand:
     message = filed.message
     tenant = message.meta.tenant_id
     kind, lane = kind_and_lane(message)
+    company = target.company_of(tenant, message.target)
     return NewCommand(
-        company_id=target.company_of(tenant).company_id,
+        company_id=company.company_id,
+        calls_in=target.calls_in(company),
         tenant_id=tenant,
         kind=kind,
         message_id=message.meta.message_id,

@@ -44,6 +44,46 @@ class QboSettings(BaseSettings):
         return self.token_url or f"{self.base_url.rstrip('/')}/oauth2/v1/tokens/bearer"
 
 
+class QbdSettings(BaseSettings):
+    """QuickBooks Desktop: the Web Connector endpoint the writers serve, and how its sessions run."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERFLOW_QBD_", extra="ignore")
+
+    port: int | None = Field(
+        default=None, ge=0, le=65535, description="Serve the Web Connector endpoint on this port (none: not served)."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the endpoint listens on (0.0.0.0 in a container).")
+    public_url: str | None = Field(
+        default=None,
+        description="The endpoint's URL as the Web Connector reaches it (HTTPS, behind the ingress); "
+        "default http://localhost:<port>/qbwc, which the Web Connector allows for development only.",
+    )
+    owner_id: str = Field(
+        default="{6B2F4C8A-3D1E-4F5B-9A7C-2E8D1B0F4A6C}",
+        description="ledgerflow's OwnerID in company files (the FileID check); one per deployment, never changed.",
+    )
+    session_ttl_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A Web Connector session silent this long is over (a PC asleep, a cut network): "
+        "its unanswered requests are looked up before anything is sent again.",
+    )
+    send_wait_seconds: float = Field(
+        default=10.0, ge=0, description="How long a sendRequestXML waits for requests while orders are being posted."
+    )
+    max_requests: int = Field(default=100, ge=1, le=1000, description="Requests in one qbXML message set.")
+    gather_seconds: float = Field(
+        default=0.02, ge=0, description="Requests arriving this close together go in one message set."
+    )
+    in_flight: int = Field(default=25, ge=1, description="A company file's orders being posted at once.")
+    income_account: str = Field(default="Sales", description="Income account of items ledgerflow creates.")
+    max_connections: int = Field(default=200, ge=1, description="Connections the endpoint serves at once.")
+
+    @property
+    def app_url(self) -> str:
+        return self.public_url or f"http://localhost:{self.port or 8095}/qbwc"
+
+
 class TokenKeySettings(BaseSettings):
     """The key that encrypts the stored OAuth tokens (``LEDGERFLOW_TOKEN_KEY``), from a Secret.
 
@@ -89,6 +129,7 @@ class WriterSettings(BaseSettings):
         "(a metric and a log line); they are still taken and kept.",
     )
     qbo: QboSettings = Field(default_factory=QboSettings)
+    qbd: QbdSettings = Field(default_factory=QbdSettings)
     token_key: TokenKeySettings = Field(default_factory=TokenKeySettings)
 
     def serves(self, tenant_id: str) -> bool:

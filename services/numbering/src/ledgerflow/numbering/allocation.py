@@ -9,6 +9,7 @@ the numbers the books already hold.
 from __future__ import annotations
 
 from ledgerflow.contracts import (
+    BooksTarget,
     CollisionPolicy,
     DocumentAction,
     DocumentPlan,
@@ -20,6 +21,7 @@ from ledgerflow.contracts import (
 from ledgerflow.numbering.rules import (
     NUMBER_SPACES,
     collision_candidates,
+    number_limit,
     numeric_tail,
     order_document_number,
     order_number_with_sequence,
@@ -88,8 +90,15 @@ async def number_document(
     prefix = policy.prefix_for(plan.channel.value)
     if policy.mode is NumberingMode.NEXT_NUMBER:
         number = await _next_number(conn, tenant, space, prefix, policy.start)
+        limit = number_limit(policy, plan.target)
+        if len(number) > limit:
+            raise StageError(
+                "number.too_long",
+                f"the next {space} number {number} is longer than the {limit} characters the books take",
+                "Use a shorter `numbering.prefix` or a lower `numbering.start` for this connection, then replay.",
+            )
     else:
-        number = await _order_number(conn, tenant, space, plan.order_number, doc, prefix, policy)
+        number = await _order_number(conn, tenant, space, plan.order_number, doc, prefix, policy, plan.target)
     await conn.execute(
         """INSERT INTO assigned_numbers (tenant_id, number_space, doc_number, document_key)
            VALUES ($1, $2, $3, $4)""",
@@ -109,9 +118,11 @@ async def _order_number(
     doc: PlannedDocument,
     prefix: str,
     policy: NumberingPolicy,
+    target: BooksTarget,
 ) -> str:
     base = order_number_with_sequence(order_number, doc.sequence)
-    wanted = order_document_number(base, prefix, policy.max_length)
+    limit = number_limit(policy, target)
+    wanted = order_document_number(base, prefix, limit, policy.too_long)
     holder = await _holder(conn, tenant, space, wanted)
     if holder is None:
         return wanted
@@ -123,7 +134,7 @@ async def _order_number(
             "then replay the order.",
         )
     for candidate in collision_candidates(base):
-        number = order_document_number(candidate, prefix, policy.max_length)
+        number = order_document_number(candidate, prefix, limit, policy.too_long)
         if await _holder(conn, tenant, space, number) is None:
             return number
     raise StageError("number.exhausted", f"no free {space} number is left for order {order_number}")

@@ -41,6 +41,7 @@ async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta)
         order_number=plan.order_number,
         order_version=plan.order_version,
         mode=plan.mode,
+        target=plan.target,
         numbering=plan.numbering,
         matching=plan.matching,
         verify_posted=plan.verify_posted,

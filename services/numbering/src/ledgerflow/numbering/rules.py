@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerflow.contracts import DocumentType
+from ledgerflow.contracts import LIMITS, BooksTarget, DocumentType, NumberingPolicy, TooLongPolicy
 from ledgerflow.runtime.errors import StageError
 
 QBO_DOC_NUMBER_LIMIT = 21
@@ -23,13 +23,24 @@ NUMBER_SPACES: dict[DocumentType, str] = {
 COLLISION_SUFFIXES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def order_document_number(order_number: str, prefix: str = "", limit: int = QBO_DOC_NUMBER_LIMIT) -> str:
+def number_limit(policy: NumberingPolicy, target: BooksTarget) -> int:
+    """The longest document number: the connection's own limit, within what its books take."""
+    return min(policy.max_length, LIMITS[target].doc_number)
+
+
+def order_document_number(
+    order_number: str,
+    prefix: str = "",
+    limit: int = QBO_DOC_NUMBER_LIMIT,
+    too_long: TooLongPolicy = TooLongPolicy.KEEP_TAIL,
+) -> str:
     """``prefix + order_number``, shortened deterministically when longer than ``limit``.
 
     A long number keeps the prefix and the *last* characters of the order number: consecutive
     orders differ at the right, so the tail is what keeps their numbers apart
     (``AZ-`` + ``114-3941689-8772232`` is 22 characters and becomes ``AZ-14-3941689-8772232``).
-    The full order number stays in the memo, where matching looks for it.
+    The full order number stays in the memo, where matching looks for it. Under ``too_long: stop`` a long
+    number stops the order instead, naming the setting that decides.
     """
     number = "".join(order_number.split())
     if not number:
@@ -40,6 +51,14 @@ def order_document_number(order_number: str, prefix: str = "", limit: int = QBO_
             "number.prefix_too_long",
             f"the prefix {prefix!r} leaves no room for the order number within {limit} characters",
             f"Use a prefix shorter than {limit} characters.",
+        )
+    if len(number) > room and too_long is TooLongPolicy.STOP:
+        raise StageError(
+            "number.too_long",
+            f"order number {number} with prefix {prefix!r} is {len(prefix) + len(number)} characters; the books "
+            f"take document numbers of at most {limit} characters",
+            f"Set `numbering.too_long: keep_tail` in the connection settings to keep the last {room} characters "
+            "(the full order number stays in the memo), or a shorter `numbering.prefix`, then replay the order.",
         )
     return prefix + number[-room:]
 

@@ -14,7 +14,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ledgerflow.contracts import CanonicalOrder, Channel, MatchingPolicy, NumberingPolicy, PaymentState, TransactionMode
+from ledgerflow.contracts import (
+    BooksTarget,
+    CanonicalOrder,
+    Channel,
+    MatchingPolicy,
+    NumberingPolicy,
+    PaymentState,
+    TransactionMode,
+)
 from ledgerflow.contracts.envelope import TenantId
 from ledgerflow.planner.booking import Accounts, TaxCodes
 from ledgerflow.planner.rules import RuleSet, load_rule_sets
@@ -55,7 +63,9 @@ class ConnectionSettings(BaseModel):
     tenant: TenantId
     connection: str = Field(min_length=1, max_length=64)
     channel: Channel
-    target: str = Field(default="qbo", pattern="^qbo$", description="QuickBooks Online (Desktop and Xero later).")
+    target: BooksTarget = Field(
+        default=BooksTarget.QUICKBOOKS_ONLINE, description="quickbooks_online or quickbooks_desktop (Web Connector)."
+    )
     mode: TransactionMode = TransactionMode.INVOICES_WITH_PAYMENTS
     routing: Routing = Routing()
     sync_payment_states: list[PaymentState] | None = Field(

@@ -25,6 +25,7 @@ from ledgerflow.planner.errors import PlanningError
 from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completion, progress
 from ledgerflow.planner.lines import order_memo
 from ledgerflow.planner.modes import plan
+from ledgerflow.planner.names import fit_names
 from ledgerflow.planner.settings import PlannerSettings
 from ledgerflow.planner.state import OrderRecord, OrderRef
 from ledgerflow.runtime.outbox import Outgoing
@@ -184,10 +185,11 @@ def _plan_message(
         order_number=order.order_number,
         order_version=record.latest.order_version,
         mode=mode,
+        target=connection.target,
         numbering=connection.numbering,
         matching=connection.matching,
         verify_posted=verify_posted,
-        documents=tuple(documents),
+        documents=tuple(fit_names(doc, connection.target) for doc in documents),
     )
 
 

@@ -22,7 +22,7 @@ import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
-from ledgerflow.ledger_writer.books import Company, CompanyUnavailable, Target, Throttled
+from ledgerflow.ledger_writer.books import Company, CompanyUnavailable, Target, Throttled, Unreachable
 from ledgerflow.ledger_writer.commands import CommandHandler
 from ledgerflow.ledger_writer.queue import store
 from ledgerflow.ledger_writer.queue.completion import Completions
@@ -89,6 +89,7 @@ class CompanyDrain:
         self.ending = False  # out of its loop: releasing the company, not to be renewed
         self._lost = False
         self._paused = False
+        self._unreachable = False  # the books stopped calling in: nothing more can be done until they call again
         self._done = 0
         self._throttled_before = deps.target.rate_state(self.company).throttled
 
@@ -147,7 +148,7 @@ class CompanyDrain:
         self._deps.target.restore_rate(self.company, self.lease.rate)
         idle_since: float | None = None
         try:
-            while not (self._giving_up or self._paused or self._lost):
+            while not (self._giving_up or self._paused or self._lost or self._unreachable):
                 if time.monotonic() > self._trusted_until:
                     log.warning("queue.lease_not_renewed", company=self.company.company_id)
                     self._lost = True
@@ -223,7 +224,7 @@ class CompanyDrain:
     async def _run_one(self, queued: QueuedCommand) -> None:
         try:
             async with self._deps.slots:
-                if self._lost or self._paused:
+                if self._lost or self._paused or self._unreachable:
                     return
                 waited = (datetime.now(UTC) - queued.queued_at).total_seconds()
                 self._deps.metrics.observe_wait(self.company, waited)
@@ -244,6 +245,14 @@ class CompanyDrain:
                 messages = await self._deps.handler.handle(queued)
             except CompanyUnavailable as unavailable:
                 await self._pause(unavailable)
+                return
+            except Unreachable as away:
+                # Untried, not failed: the command stays as it is and the company is let go until its books call.
+                log.info(
+                    "queue.books_unreachable", company=self.company.company_id, command=queued.id, reason=str(away)
+                )
+                self._unreachable = True
+                self._wake.set()
                 return
             except Throttled as throttled:
                 await self._retry_later(queued, throttled, throttled.retry_after)

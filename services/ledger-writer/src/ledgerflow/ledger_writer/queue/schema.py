@@ -34,6 +34,9 @@ DDL = (
         done             bigint      NOT NULL DEFAULT 0
     ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 100)
     """,
+    # Books reached only while they call in (QuickBooks Desktop's Web Connector): leased only until then.
+    "ALTER TABLE companies ADD COLUMN IF NOT EXISTS calls_in boolean NOT NULL DEFAULT false",
+    "ALTER TABLE companies ADD COLUMN IF NOT EXISTS reachable_until timestamptz",
     # The pick: companies of a pool with work, not paused, longest unserved first.
     """CREATE INDEX IF NOT EXISTS companies_waiting ON companies (writer_pool, last_served_at NULLS FIRST)
        WHERE has_work AND paused IS NULL""",

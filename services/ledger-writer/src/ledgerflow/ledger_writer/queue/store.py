@@ -11,7 +11,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
@@ -38,6 +38,8 @@ class NewCommand:
     payload: bytes
     traceparent: str | None
     source: Source
+    # Reached only while its books call in (QuickBooks Desktop): see ``lease``.
+    calls_in: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -130,15 +132,17 @@ async def file(conn: DbConnection, writer_pool: str, commands: Sequence[NewComma
     if not commands:
         return []
     companies = sorted({c.company_id: c.tenant_id for c in commands}.items())
+    calls_in = {c.company_id: c.calls_in for c in commands}
     await conn.execute(
-        """INSERT INTO companies (company_id, tenant_id, writer_pool)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+        """INSERT INTO companies (company_id, tenant_id, writer_pool, calls_in)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[])
            ON CONFLICT (company_id) DO UPDATE SET has_work = true, ready_at = NULL, writer_pool = excluded.writer_pool
            WHERE NOT companies.has_work OR companies.ready_at IS NOT NULL
               OR companies.writer_pool <> excluded.writer_pool""",
         [company for company, _ in companies],
         [tenant for _, tenant in companies],
         [writer_pool] * len(companies),
+        [calls_in[company] for company, _ in companies],
     )
     # The lane's earlier commands are those committed before: this statement's own rows are not visible to its
     # subquery, and among them the first of each lane comes first by id.
@@ -210,6 +214,7 @@ async def lease(pool: asyncpg.Pool, owner: str, writer_pool: str, limit: int, tt
                SELECT company_id, owner AS previous_owner FROM companies
                WHERE writer_pool = $2 AND has_work AND paused IS NULL
                  AND (owner IS NULL OR lease_expires_at < now()) AND (ready_at IS NULL OR ready_at <= now())
+                 AND (NOT calls_in OR reachable_until > now())
                ORDER BY last_served_at NULLS FIRST, company_id
                LIMIT $3 FOR UPDATE SKIP LOCKED)
            UPDATE companies c

@@ -14,27 +14,12 @@ from ledgerflow.contracts import (
     WhenMissing,
     derive_message_id,
 )
+from ledgerflow.ledger_writer import reference_cache
 from ledgerflow.ledger_writer.books import ReferenceMissing
 from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient, equals
 
-DDL = (
-    """
-    CREATE TABLE IF NOT EXISTS reference_cache (
-        tenant_id   text NOT NULL,
-        kind        text NOT NULL,
-        name        text NOT NULL,
-        external_id text NOT NULL,
-        PRIMARY KEY (tenant_id, kind, name)
-    )
-    """,
-)
-
 WEB_STORE_CUSTOMER = "Web Store"
 _NAMED = {"Class": "class", "Department": "location", "Account": "account", "TaxCode": "tax code"}
-# Ids already read or written, in front of reference_cache: a table row never changes meaning once
-# written, and every line of every document asks for one. Bounded: when full it starts over.
-_KNOWN: dict[tuple[str, str, str], str] = {}
-_KNOWN_MAX = 100_000
 DUPLICATE_NAME = "6240"
 PAYABLE = "Accounts Payable"
 
@@ -184,46 +169,10 @@ class References:
         return external_id
 
     async def _cached(self, kind: str, name: str) -> str | None:
-        if (known := _KNOWN.get((self._tenant, kind, name))) is not None:
-            return known
-        cached = await self._pool.fetchval(
-            "SELECT external_id FROM reference_cache WHERE tenant_id = $1 AND kind = $2 AND name = $3",
-            self._tenant,
-            kind,
-            name,
-        )
-        if cached is None:
-            return None
-        _know(self._tenant, kind, name, str(cached))
-        return str(cached)
+        return await reference_cache.cached(self._pool, self._tenant, kind, name)
 
     async def _remember(self, kind: str, name: str, external_id: str) -> None:
-        _know(self._tenant, kind, name, external_id)
-        await self._pool.execute(
-            """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
-            self._tenant,
-            kind,
-            name,
-            external_id,
-        )
-
-
-async def remember_ids(pool: asyncpg.Pool, tenant: str, kind: str, names: list[tuple[str, str]]) -> None:
-    """Ids read from the books in bulk (a reference sync), so that posting need not ask for them again."""
-    await pool.executemany(
-        """INSERT INTO reference_cache (tenant_id, kind, name, external_id) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tenant_id, kind, name) DO UPDATE SET external_id = excluded.external_id""",
-        [(tenant, kind, name, external_id) for name, external_id in names],
-    )
-    for name, external_id in names:
-        _know(tenant, kind, name, external_id)
-
-
-def _know(tenant: str, kind: str, name: str, external_id: str) -> None:
-    if len(_KNOWN) >= _KNOWN_MAX:
-        _KNOWN.clear()
-    _KNOWN[(tenant, kind, name)] = external_id
+        await reference_cache.remember(self._pool, self._tenant, kind, name, external_id)
 
 
 def _missing(what: str, found: str, fix: str | None = None) -> ReferenceMissing:

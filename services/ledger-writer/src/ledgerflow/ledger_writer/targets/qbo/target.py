@@ -10,8 +10,9 @@ import asyncpg
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import MatchingPolicy, ReferenceItem
+from ledgerflow.contracts import BooksTarget, MatchingPolicy, ReferenceItem
 from ledgerflow.ledger_writer.books import Company, RateState, ReferenceSnapshot
+from ledgerflow.ledger_writer.reference_cache import remember_ids
 from ledgerflow.ledger_writer.settings import QboSettings
 from ledgerflow.ledger_writer.targets.qbo.books import QboBooks, translated
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
@@ -21,14 +22,12 @@ from ledgerflow.ledger_writer.targets.qbo.credentials.provider import TokenProvi
 from ledgerflow.ledger_writer.targets.qbo.credentials.store import DDL as CREDENTIALS_DDL
 from ledgerflow.ledger_writer.targets.qbo.credentials.store import PostgresCredentialStore
 from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
-from ledgerflow.ledger_writer.targets.qbo.references import DDL as REFERENCES_DDL
-from ledgerflow.ledger_writer.targets.qbo.references import remember_ids
 from ledgerflow.runtime.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
-# The target's own tables, in the writer's schema: stored OAuth credentials and the ids of names found.
-DDL = (*REFERENCES_DDL, *CREDENTIALS_DDL)
+# The target's own tables, in the writer's schema: stored OAuth credentials.
+DDL = CREDENTIALS_DDL
 
 
 class QuickBooksOnline:
@@ -77,8 +76,11 @@ class QuickBooksOnline:
             tokens=tokens,
         )
 
-    def company_of(self, tenant_id: str) -> Company:
+    def company_of(self, tenant_id: str, books: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE) -> Company:
         return Company(tenant_id, self._settings.realms.get(tenant_id, tenant_id))
+
+    def calls_in(self, company: Company) -> bool:
+        return False
 
     def books(self, company: Company, matching: MatchingPolicy, attempt: str) -> QboBooks:
         return QboBooks(self._pool(), self.client, company, matching, attempt)
