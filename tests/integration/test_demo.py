@@ -26,4 +26,7 @@ def test_the_demo_posts_every_sample_order_and_stops_what_it_started() -> None:
     assert result.failed == 0, text
     assert f"{len(samples)} orders, {result.posted_documents} documents posted, 0 failed" in text
     assert result.posted_documents >= len(samples)
+    # The Desktop company: its sales order with its payment, then the invoice that closes the order.
+    assert (result.desktop_documents, result.desktop_failed) == (3, 0), text
+    assert "What was posted to QuickBooks Desktop" in text and "SalesOrder" in text
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(home) in " ".join(p.info["cmdline"] or [])]

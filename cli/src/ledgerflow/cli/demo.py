@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ledgerflow.cli.configuration import apply_file
+from ledgerflow.cli.demo_desktop import run_desktop
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
 from ledgerflow.cli.publishing import OrderToPublish, publish_orders
 from ledgerflow.cli.samples import sample_connections_path, sample_named, sample_orders
@@ -33,6 +34,8 @@ class DemoResult:
     orders: int
     posted_documents: int
     failed: int
+    desktop_documents: int = 0
+    desktop_failed: int = 0
 
 
 def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180.0) -> DemoResult:
@@ -48,7 +51,8 @@ def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180
     try:
         services.start()
         console.print(
-            f"  QuickBooks Online simulator at {services.sim_url}; ingest, planner, numbering, ledger-writer up"
+            f"  QuickBooks Online simulator at {services.sim_url}, QuickBooks Desktop simulator at "
+            f"{services.desktop_sim_url}; ingest, planner, numbering, ledger-writer up"
         )
         return asyncio.run(_run(services, state.bootstrap_servers, state.database_url, console, timeout))
     finally:
@@ -67,8 +71,11 @@ async def _run(
         console.print(f"Rules for {rule_set.tenant}: " + ", ".join(rule.name for rule in rule_set.rules))
     result = await _later_paid(services, bootstrap, console, timeout,
                                await _publish_and_watch(services, bootstrap, console, timeout))  # fmt: skip
+    desktop = await run_desktop(services, database_url, console, timeout, services.run_dir)
     console.print(f"{result.orders} orders, {result.posted_documents} documents posted, {result.failed} failed")
-    return result
+    console.print(f"QuickBooks Desktop: {desktop.posted_documents} documents posted, {desktop.failed} failed")
+    return DemoResult(result.orders, result.posted_documents, result.failed, desktop.posted_documents,
+                      desktop.failed)  # fmt: skip
 
 
 def _describe(settings: ConnectionSettings) -> str:
