@@ -47,6 +47,7 @@ def main() -> None:
         postgres_restarts=2,
         storms=2,
         seed=args.seed,
+        desktop_tenants=1,
     )
     cluster = ChaosPlan(orders=max(50, args.orders // 5), tenants=10, kafka_nodes=3, partitions=3,
                         publish_seconds=max(20.0, args.publish_seconds / 4), killed=("ledger-writer",),

@@ -16,6 +16,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from aiokafka import AIOKafkaConsumer
 
 from ledgerflow.cli.configuration import apply_settings
 from ledgerflow.cli.dead_letters import read_dead_letters
+from ledgerflow.cli.desktop_setup import ConnectedFile, connect_company_file
 from ledgerflow.cli.disruptions import FAULTS, Disruptor, disruption_plan
 from ledgerflow.cli.local_services import SERVICE_MODULES, SIM_TOKEN, LocalServices
 from ledgerflow.cli.order_copies import order_copies
@@ -34,7 +36,7 @@ from ledgerflow.cli.reconcile import Reconciliation, reconcile_tenant
 from ledgerflow.cli.sample_connections import sample_connection_settings
 from ledgerflow.cli.timed_publishing import prepare, publish_timed
 from ledgerflow.cli.watching import Outcomes, note_outcome
-from ledgerflow.contracts import DocumentAction, Topic
+from ledgerflow.contracts import BooksTarget, DocumentAction, Topic
 from ledgerflow.contracts.topics import all_topics
 from ledgerflow.devstack.stack import Stack
 from ledgerflow.ingest.normalizers import normalize
@@ -45,6 +47,8 @@ from ledgerflow.planner.modes import plan as plan_order
 # Short client timeouts and 429 pauses: a fault costs seconds, not the minute QuickBooks would ask for.
 SERVICE_ENV = {"LEDGERFLOW_QBO_TIMEOUT_SECONDS": "3", "LEDGERFLOW_QBO_THROTTLE_PAUSE_SECONDS": "2"}
 SETTLE_SECONDS = 90.0
+# The Desktop company files' Web Connector: answers lost after QuickBooks saved, and sessions cut short.
+DESKTOP_FAULTS = {"response_lost_rate": 0.03, "drop_rate": 0.02}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class ChaosPlan:
     faults: bool = True
     seed: int = 7
     outcome_timeout: float = 600.0
+    desktop_tenants: int = 0  # tenants whose books are QuickBooks Desktop company files (Web Connector)
 
 
 @dataclass
@@ -120,6 +125,8 @@ def run_chaos(home: Path, cache_dir: Path, plan: ChaosPlan, say: Callable[[str],
     services = LocalServices(home=home, stack=state, extra_env=SERVICE_ENV)
     try:
         services.start_simulator()
+        if plan.desktop_tenants:
+            services.start_desktop_simulator()
         for name in SERVICE_MODULES:
             services.start_service(name)
         services.wait_ready(120)
@@ -135,9 +142,15 @@ async def _run(stack: Stack, services: LocalServices, plan: ChaosPlan, say: Call
     rng = random.Random(plan.seed)  # noqa: S311 (a repeatable schedule, not security)
     bootstrap = services.stack.bootstrap_servers
     tenants = [f"chaos-{uuid.uuid4().hex[:4]}-{n}" for n in range(plan.tenants)]
-    settings = sample_connection_settings(tenants)
+    desktop = [f"chaos-{uuid.uuid4().hex[:4]}-desk-{n}" for n in range(plan.desktop_tenants)]
+    settings = [
+        *sample_connection_settings(tenants),
+        *(s.model_copy(update={"target": BooksTarget.QUICKBOOKS_DESKTOP}) for s in sample_connection_settings(desktop)),
+    ]
     await apply_settings(settings, services.stack.database_url)
-    orders = list(order_copies(plan.orders, tenants))
+    files = [await connect_company_file(services.stack.database_url, services.desktop_sim_url, tenant,
+                                        services.qbwc_url) for tenant in desktop]  # fmt: skip
+    orders = list(order_copies(plan.orders, [*tenants, *desktop]))
     expected = expected_documents(orders, settings)
     prepared = prepare(orders)
     wanted = {p.correlation_id for p in prepared}
@@ -146,6 +159,8 @@ async def _run(stack: Stack, services: LocalServices, plan: ChaosPlan, say: Call
     await disruptor.limits({"enabled": False})
     if plan.faults:
         await disruptor.faults({**FAULTS, "seed": plan.seed})
+        if desktop:
+            await _desktop_faults(services, {**DESKTOP_FAULTS, "seed": plan.seed})
     outcomes = Outcomes()
     follower = asyncio.create_task(_follow(bootstrap, wanted, outcomes))
     supervisor = asyncio.create_task(disruptor.supervise())
@@ -167,6 +182,8 @@ async def _run(stack: Stack, services: LocalServices, plan: ChaosPlan, say: Call
             await disruptor.apply(disruption)
         await publishing
         await disruptor.faults({})  # the tail drains without faults, so the run ends within its bounds
+        if desktop:
+            await _desktop_faults(services, {})
         deadline = time.monotonic() + plan.outcome_timeout
         while not outcomes.done(wanted) and time.monotonic() < deadline:
             if follower.done():
@@ -181,7 +198,10 @@ async def _run(stack: Stack, services: LocalServices, plan: ChaosPlan, say: Call
         )
         await disruptor.faults({})
         await disruptor.limits({"enabled": False})
-        await _reconcile_all(services, tenants, result)  # the supervisor goes on: late documents still post
+        online = expected_documents([o for o in orders if o.tenant not in desktop], settings)
+        await _reconcile_all(services, tenants, result, online)  # the supervisor goes on: late documents still post
+        if files:
+            await _reconcile_desktop(files, [o for o in orders if o.tenant in desktop], settings, result)
     finally:
         for task in (follower, supervisor):
             task.cancel()
@@ -189,6 +209,35 @@ async def _run(stack: Stack, services: LocalServices, plan: ChaosPlan, say: Call
                 await task
     result.restarts = disruptor.restarts
     return result
+
+
+async def _desktop_faults(services: LocalServices, faults: dict[str, object]) -> None:
+    async with httpx.AsyncClient(base_url=services.desktop_sim_url, headers=services.admin_headers) as client:
+        (await client.put("/admin/faults", json=faults)).raise_for_status()
+
+
+async def _reconcile_desktop(
+    files: Sequence[ConnectedFile],
+    orders: Sequence[OrderToPublish],
+    settings: Sequence[ConnectionSettings],
+    result: ChaosResult,
+) -> None:
+    """Each company file holds each expected document once: counted from the file, matched by memo and number."""
+    expected = expected_documents(orders, settings)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        documents = [doc for file in files for doc in (await file.books())["documents"]]
+        if len(documents) >= expected or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(3)
+    seen = Counter((doc["type"], doc.get("memo"), doc.get("doc_number"), doc.get("customer")) for doc in documents)
+    duplicates = sum(count - 1 for count in seen.values())
+    result.posted += len(documents) - duplicates
+    result.duplicates += duplicates
+    result.missing += max(0, expected - (len(documents) - duplicates))
+    if duplicates or len(documents) < expected:
+        result.problems.append(f"QuickBooks Desktop: {len(documents)} documents in the company files, {expected} "
+                               f"expected, {duplicates} duplicates")  # fmt: skip
 
 
 async def _follow(bootstrap: str, wanted: set[uuid.UUID], outcomes: Outcomes) -> None:
@@ -207,7 +256,7 @@ async def _follow(bootstrap: str, wanted: set[uuid.UUID], outcomes: Outcomes) ->
         await consumer.stop()
 
 
-async def _reconcile_all(services: LocalServices, tenants: list[str], result: ChaosResult) -> None:
+async def _reconcile_all(services: LocalServices, tenants: list[str], result: ChaosResult, expected: int) -> None:
     """Reconcile every tenant; documents still on their way get some time to arrive first."""
     client = QuickBooksClient(services.sim_url, SIM_TOKEN)
     simulator = httpx.AsyncClient(base_url=services.sim_url, headers=services.admin_headers, timeout=30)
@@ -234,10 +283,10 @@ async def _reconcile_all(services: LocalServices, tenants: list[str], result: Ch
     result.posted = total.posted
     # Independently of how documents are matched: fresh companies hold nothing but what the run posted.
     result.duplicates = max(total.duplicates, in_books - total.posted)
-    result.missing = max(total.missing, result.expected_documents - total.posted - total.failed)
+    result.missing = max(total.missing, expected - total.posted - total.failed)
     result.dead_letters = len(letters)
     result.dead_letters_without_reason = sum(1 for d in letters if not d.error.message.strip())
     result.problems = [f"{p.kind}: {p.order} {p.document} {p.detail}".strip() for p in total.problems[:50]]
-    if result.expected_documents != total.expected_documents:
-        result.problems.append(f"expected {result.expected_documents} documents, the planner planned "
+    if expected != total.expected_documents:
+        result.problems.append(f"expected {expected} documents, the planner planned "
                                f"{total.expected_documents}")  # fmt: skip
