@@ -8,7 +8,7 @@ INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml 
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test lint typecheck validate unit schemas bench bench-scaling chaos bench-sim bench-numbering \
-        bench-ingest bench-writer bench-transport bench-rules bench-fairness clean
+        bench-ingest bench-writer bench-transport bench-rules bench-fairness bench-desktop clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ bench-scaling: install
 # One tenant's 600-order backlog beside 12 small tenants, QuickBooks' limits on; bench/results/fairness.json and .png.
 bench-fairness: install
 	$(BIN)/python bench/fairness_bench.py
+
+# Orders one Web Connector run posts to one QuickBooks Desktop company file in two minutes; bench/results/desktop.json.
+bench-desktop: install
+	$(BIN)/python bench/desktop_bench.py
 
 # 5,000 orders while services, a broker and PostgreSQL crash and the books misbehave; then reconciled.
 chaos: install

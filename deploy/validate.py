@@ -6,9 +6,11 @@ Renders every kustomization root (deploy/k8s/base and each overlay) with `kubect
 binary), validates the Kubernetes objects with `kubernetes-validate --strict` against its bundled schemas, the KEDA
 objects against the JSON Schemas in deploy/schemas, docker-compose.yml against the Compose Specification bundled
 with check-jsonschema, and then checks what no schema can: that pods are hardened and probed, that secrets are only
-referenced, that every writer pool's ScaledObject follows its pool, that the compose stack's references resolve,
-and that the dashboards and the Prometheus and collector configurations parse and name what exists. Nothing is
-fetched: every schema ships with the installed packages. Prints one line per check; exits 1 if any failed.
+referenced, that every writer pool's ScaledObject follows its pool, that Services and Ingresses reach ports the pods
+declare and that the writers' QuickBooks Web Connector endpoint is exposed, let in and given its public HTTPS URL,
+that the compose stack's references and ports resolve (each host port published once, on loopback, to a port that
+is served), and that the dashboards and the Prometheus and collector configurations parse and name what exists.
+Nothing is fetched: every schema ships with the installed packages. Prints one line per check; exits 1 if any failed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +31,7 @@ from functools import partial
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -66,7 +70,10 @@ SERVICES = {
     "numbering": ["python", "-m", "ledgerflow.numbering"],
     "ledger-writer": ["python", "-m", "ledgerflow.ledger_writer"],
     "qbo-sim": ["python", "-m", "ledgerflow.qbo_sim", "--host", "0.0.0.0", "--port", "8000"],  # noqa: S104
+    "qbd-sim": ["python", "-m", "ledgerflow.qbd_sim", "--host", "0.0.0.0", "--port", "8010"],  # noqa: S104
 }
+# The simulators serve no /metrics: Prometheus does not scrape them.
+SIMULATORS = {"qbo-sim", "qbd-sim"}
 PINNED_BASE = re.compile(r"^python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?$")
 
 # The metric names the dashboards may chart (histograms with their _bucket/_sum/_count series).
@@ -96,6 +103,13 @@ KNOWN_METRICS = {
 METRIC_NAME = re.compile(r"\b(?:faststream|ledgerflow)_[a-z0-9_]+")
 # A token endpoint's address (LEDGERFLOW_QBO_TOKEN_URL) is configuration; every other TOKEN is a credential.
 SECRET_LIKE = re.compile(r"PASSWORD|TOKEN(?!_URL$)|SECRET|_KEY$|CONNECTIONS|DATABASE_URL")
+
+# The QuickBooks Web Connector endpoint the writers serve (LEDGERFLOW_QBD_PORT), on the container port `qbwc`, at
+# LEDGERFLOW_QBD_PUBLIC_URL: HTTPS (TLS ends at the ingress), or plain HTTP on localhost, which is all the Web
+# Connector allows.
+QBWC_PORT_NAME = "qbwc"
+QBWC_PATH = "/qbwc"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 class CheckFailed(Exception):
@@ -390,6 +404,159 @@ def manifest_problems(resources: list[Resource], partitions: int) -> list[str]:
             problems.append(f"{ident(hpa)}: maxReplicas {hpa['spec']['maxReplicas']} > {partitions} partitions")
 
     problems += writer_pool_problems(deployments, by_kind.get("ScaledObject", []), config, partitions)
+    problems += service_port_problems(by_kind.get("Service", []), deployments)
+    problems += ingress_problems(by_kind.get("Ingress", []), by_kind.get("Service", []))
+    problems += qbwc_problems(deployments, by_kind, config)
+    return problems
+
+
+def container_ports(deployment: Resource) -> dict[str, int]:
+    """Port name (or, unnamed, its number) -> number, over the pod's containers."""
+    return {
+        str(p.get("name", p["containerPort"])): int(p["containerPort"])
+        for c in containers(deployment)
+        for p in c.get("ports", [])
+    }
+
+
+def pod_labels(deployment: Resource) -> dict[str, str]:
+    return {str(k): str(v) for k, v in deployment["spec"]["template"]["metadata"].get("labels", {}).items()}
+
+
+def service_port_problems(services: list[Resource], deployments: dict[str, Resource]) -> list[str]:
+    """Every Service selects pods, and each of its ports' targets is a port those pods declare."""
+    problems = []
+    for service in services:
+        selected = [d for d in deployments.values() if selects(selector_of(service), pod_labels(d))]
+        if not selected:
+            problems.append(f"{ident(service)} selects no Deployment's pods")
+            continue
+        for port in service["spec"].get("ports", []):
+            target = port.get("targetPort", port.get("port"))
+            for deployment in selected:
+                ports = container_ports(deployment)
+                if target not in ports and target not in ports.values():
+                    problems.append(
+                        f"{ident(service)} port {port.get('name', port.get('port'))!r} targets {target!r}, "
+                        f"which {ident(deployment)} does not declare"
+                    )
+    return problems
+
+
+def ingress_problems(ingresses: list[Resource], services: list[Resource]) -> list[str]:
+    """Every Ingress backend is a rendered Service and one of its ports; every Ingress terminates TLS."""
+    by_name = {s["metadata"]["name"]: s for s in services}
+    problems = []
+    for ingress in ingresses:
+        spec = ingress["spec"]
+        if not spec.get("tls"):
+            problems.append(f"{ident(ingress)} has no TLS")
+        for rule in spec.get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                backend = path.get("backend", {}).get("service", {})
+                name, port = backend.get("name"), backend.get("port", {})
+                if (service := by_name.get(name)) is None:
+                    problems.append(f"{ident(ingress)} routes {path.get('path')} to the Service {name!r}, not rendered")
+                    continue
+                known = {(p.get("name"), p.get("port")) for p in service["spec"].get("ports", [])}
+                if not any(port.get("name") == n or port.get("number") == number for n, number in known):
+                    problems.append(f"{ident(ingress)} routes {path.get('path')} to a port {ident(service)} lacks")
+    return problems
+
+
+def policy_selects(policy: Resource, labels: dict[str, str]) -> bool:
+    """Whether a NetworkPolicy's podSelector (matchLabels, and `In` expressions) selects pods with these labels; an
+    empty selector selects every pod of the namespace."""
+    selector = policy["spec"].get("podSelector", {})
+    if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    return all(
+        expression.get("operator") == "In" and labels.get(expression["key"]) in expression.get("values", [])
+        for expression in selector.get("matchExpressions", [])
+    )
+
+
+def ingress_allowed(policies: list[Resource], labels: dict[str, str], port: int, name: str) -> bool:
+    """Whether some NetworkPolicy lets traffic from outside the pods in, to this port of pods with these labels."""
+    for policy in policies:
+        if not policy_selects(policy, labels):
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            if not rule.get("ports"):  # every port
+                return True
+            for allowed in rule["ports"]:
+                number = allowed.get("port")
+                if number in (name, port) or (
+                    isinstance(number, int) and number <= port <= allowed.get("endPort", number)
+                ):
+                    return True
+    return False
+
+
+def qbwc_problems(
+    deployments: dict[str, Resource], by_kind: dict[str, list[Resource]], config: dict[str, str]
+) -> list[str]:
+    """A writer that serves the Web Connector endpoint declares it as the port `qbwc`, listens beyond loopback, has
+    a Service exposing it and a NetworkPolicy letting it in; the ConfigMap gives its public HTTPS URL, which an
+    Ingress routing to that port, if any is rendered, serves."""
+    problems = []
+    qbwc_services: set[str] = set()
+    for deployment in deployments.values():
+        for c in containers(deployment):
+            if (value := env_value(c, "LEDGERFLOW_QBD_PORT")) is None:
+                continue
+            where = f"{ident(deployment)} container {c['name']}"
+            ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
+            if not value.isdigit() or ports.get(QBWC_PORT_NAME) != int(value):
+                problems.append(f"{where}: LEDGERFLOW_QBD_PORT {value} is not its container port {QBWC_PORT_NAME!r}")
+                continue
+            if env_value(c, "LEDGERFLOW_QBD_HOST") in (None, *LOOPBACK_HOSTS):
+                problems.append(f"{where}: LEDGERFLOW_QBD_HOST must be 0.0.0.0 (the default listens on loopback)")
+            labels = pod_labels(deployment)
+            exposing = {
+                str(s["metadata"]["name"])
+                for s in by_kind.get("Service", [])
+                if selects(selector_of(s), labels)
+                and any(p.get("targetPort") in (QBWC_PORT_NAME, int(value)) for p in s["spec"].get("ports", []))
+            }
+            if not exposing:
+                problems.append(f"{ident(deployment)}: no Service exposes its port {QBWC_PORT_NAME!r}")
+            qbwc_services |= exposing
+            if not ingress_allowed(by_kind.get("NetworkPolicy", []), labels, int(value), QBWC_PORT_NAME):
+                problems.append(f"{ident(deployment)}: no NetworkPolicy lets the Web Connector in on {value}")
+    if not qbwc_services and not problems:
+        return problems
+    url = config.get("LEDGERFLOW_QBD_PUBLIC_URL")
+    problems += [f"LEDGERFLOW_QBD_PUBLIC_URL: {p}" for p in public_url_problems(url)]
+    routes = {
+        (rule.get("host"), path.get("path"))
+        for ingress in by_kind.get("Ingress", [])
+        for rule in ingress["spec"].get("rules", [])
+        for path in rule.get("http", {}).get("paths", [])
+        if path.get("backend", {}).get("service", {}).get("name") in qbwc_services
+    }
+    if url and routes and (urlsplit(url).hostname, urlsplit(url).path) not in routes:
+        served = ", ".join(f"{host}{path}" for host, path in sorted(routes, key=str))
+        problems.append(f"LEDGERFLOW_QBD_PUBLIC_URL {url} is not what the Ingress serves ({served})")
+    return problems
+
+
+def public_url_problems(url: str | None, local_ports: set[int] | None = None) -> list[str]:
+    """The URL the .qwc files carry: HTTPS ending in /qbwc; or, on one machine (`local_ports`: the host ports the
+    endpoint is published on), http://localhost on one of those ports, which the Web Connector also allows."""
+    if not url:
+        return ["is not set (the .qwc files would say http://localhost)"]
+    parts = urlsplit(url)
+    problems = []
+    if parts.path != QBWC_PATH:
+        problems.append(f"{url} does not end in {QBWC_PATH}")
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        if local_ports is None:
+            problems.append(f"{url} is plain HTTP: the Web Connector reaches a cluster over HTTPS only")
+        elif (parts.port or 80) not in local_ports:
+            problems.append(f"{url}: port {parts.port or 80} is not a host port published to the endpoint")
+    elif parts.scheme != "https":
+        problems.append(f"{url} is not HTTPS: the Web Connector refuses plain HTTP beyond localhost")
     return problems
 
 
@@ -489,7 +656,7 @@ def k8s_manifests(rendered: dict[str, list[Resource]]) -> str:
         problems += [f"{name}: {p}" for p in manifest_problems(resources, PARTITIONS[name])]
     fail_if(problems)
     pools = {name: sorted(writer_pools(deployments_of(r)).values()) for name, r in rendered.items()}
-    return "hardened, probed pods; secrets referenced only; writer pools " + "; ".join(
+    return "hardened, probed pods; secrets referenced only; ports reached; writer pools " + "; ".join(
         f"{name}: {', '.join(p)}" for name, p in pools.items()
     )
 
@@ -548,7 +715,7 @@ def compose() -> str:
         raise CheckFailed((done.stdout + done.stderr).strip())
     spec = yaml.safe_load(COMPOSE_FILE.read_text())
     fail_if(compose_problems(spec))
-    return f"{len(spec['services'])} services valid against the Compose Specification; references resolve"
+    return f"{len(spec['services'])} services valid against the Compose Specification; references and ports resolve"
 
 
 def compose_problems(spec: dict[str, Any]) -> list[str]:
@@ -571,12 +738,114 @@ def compose_problems(spec: dict[str, Any]) -> list[str]:
             source = str(volume).split(":", 1)[0] if isinstance(volume, str) else str(volume.get("source", ""))
             if source.startswith(".") and not (ROOT / source).exists():
                 problems.append(f"service {name!r} mounts {source}, which does not exist")
+    problems += compose_port_problems(services)
     topics = services.get("topics", {}).get("command", "")
     problems += [
         f"the topic creator does not create {topic}"
         for topic in expected_topics()
         if not re.search(rf"(?<![\w.]){re.escape(topic)}(?![\w.])", str(topics))
     ]
+    return problems
+
+
+def command_of(service: dict[str, Any]) -> list[str]:
+    command = service.get("command") or []
+    return shlex.split(command) if isinstance(command, str) else [str(arg) for arg in command]
+
+
+def environment_of(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(str(item).partition("=")[::2] for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def published_ports(service: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(host address, host port, container port) of each of a service's `ports` given both ports (short or long
+    syntax); a port range or a container port alone (a random host port) is left out."""
+    ports = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            ip, host, container = str(port.get("host_ip", "")), str(port.get("published")), str(port.get("target"))
+        else:
+            *address, host, container = ["", "", *str(port).split("/")[0].rsplit(":", 2)][-3:]
+            ip = address[0]
+        if host.isdigit() and container.isdigit():
+            ports.append((ip, int(host), int(container)))
+    return ports
+
+
+def served_ports(service: dict[str, Any]) -> set[int] | None:
+    """The ports a ledgerflow container listens on, from its command and environment; None for other images."""
+    if not str(service.get("image", "")).startswith("ledgerflow-"):
+        return None
+    command, env = command_of(service), environment_of(service)
+    ports = {int(command[i + 1]) for i, arg in enumerate(command[:-1]) if arg == "--port" and command[i + 1].isdigit()}
+    if not ports:  # a pipeline service: its health and metrics port
+        ports.add(int(env.get("LEDGERFLOW_HTTP_PORT", "8080")))
+    if env.get("LEDGERFLOW_QBD_PORT", "").isdigit():
+        ports.add(int(env["LEDGERFLOW_QBD_PORT"]))
+    return ports
+
+
+def compose_port_problems(services: dict[str, Any]) -> list[str]:
+    """Host ports on loopback and each published once; every published port and health check on a port that is
+    served (by the service, or by one sharing its network, which must exist); the Web Connector endpoint's
+    settings, its public URL on the host port published for it."""
+    problems = []
+    guests: dict[str, list[str]] = {}
+    for name, service in services.items():
+        mode = str(service.get("network_mode", ""))
+        if mode.startswith("service:"):
+            host = mode.removeprefix("service:")
+            if host not in services:
+                problems.append(f"service {name!r} uses the network of {host!r}, which is not a service")
+            guests.setdefault(host, []).append(name)
+            if service.get("ports"):
+                problems.append(f"service {name!r} shares {host!r}'s network: publish its ports on {host!r}")
+    owners: dict[int, list[str]] = {}
+    qbwc_host_ports: set[int] = set()
+    for name, service in services.items():
+        published = published_ports(service)
+        env = environment_of(service)
+        for ip, host_port, container_port in published:
+            owners.setdefault(host_port, []).append(name)
+            if ip not in ("127.0.0.1", "[::1]"):
+                problems.append(f"service {name!r} publishes {host_port} on {ip or 'every address'}, not loopback")
+            if str(container_port) == env.get("LEDGERFLOW_QBD_PORT"):
+                qbwc_host_ports.add(host_port)
+        served = served_ports(service)
+        if served is None:
+            continue
+        in_network = set(served)
+        for guest in guests.get(name, []):
+            in_network |= served_ports(services.get(guest, {})) or set()
+        problems += [
+            f"service {name!r} publishes container port {container}, which nothing in its network serves"
+            for _, _, container in published
+            if container not in in_network
+        ]
+        health = " ".join(map(str, (service.get("healthcheck") or {}).get("test", [])))
+        problems += [
+            f"service {name!r} checks its health on port {port}, which it does not serve"
+            for port in map(int, re.findall(r"//(?:127\.0\.0\.1|localhost):(\d+)/", health))
+            if port not in served
+        ]
+    problems += [
+        f"host port {port} is published by {', '.join(names)}: only one service may publish it"
+        for port, names in owners.items()
+        if len(names) > 1
+    ]
+    for name, service in services.items():
+        env = environment_of(service)
+        if "LEDGERFLOW_QBD_PORT" not in env:
+            continue
+        if env.get("LEDGERFLOW_QBD_HOST", "127.0.0.1") in LOOPBACK_HOSTS:
+            problems.append(f"service {name!r}: LEDGERFLOW_QBD_HOST must be 0.0.0.0 in a container")
+        url = env.get("LEDGERFLOW_QBD_PUBLIC_URL")
+        problems += [
+            f"service {name!r}: LEDGERFLOW_QBD_PUBLIC_URL {p}" for p in public_url_problems(url, qbwc_host_ports)
+        ]
     return problems
 
 
@@ -604,7 +873,7 @@ def prometheus_config() -> str:
                 if host not in services and host != "localhost":
                     problems.append(f"job {job['job_name']!r} scrapes {target}, which is not a compose service")
     for name, service in services.items():
-        if str(service.get("image", "")).startswith("ledgerflow-") and name != "qbo-sim" and name not in scraped:
+        if str(service.get("image", "")).startswith("ledgerflow-") and name not in SIMULATORS and name not in scraped:
             problems.append(f"compose service {name!r} serves /metrics but is not scraped")
     fail_if(problems)
     return f"deploy/compose/prometheus.yml scrapes {len(scraped)} targets, all compose services"

@@ -7,8 +7,10 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from deploy import validate
 
@@ -16,6 +18,7 @@ Resource = dict[str, Any]
 
 PROD_PARTITIONS = 12
 STATELESS_STAGES = ("ingest", "planner", "numbering")
+QBWC_PORT = 8095
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +29,17 @@ def results() -> list[validate.Result]:
 @pytest.fixture(scope="module")
 def prod() -> list[Resource]:
     return validate.render(validate.K8S / "overlays" / "prod")
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[Resource]:
+    return validate.render(validate.K8S / "overlays" / "dev")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load(validate.COMPOSE_FILE.read_text())["services"]
+    return services
 
 
 def of_kind(resources: list[Resource], kind: str) -> list[Resource]:
@@ -134,6 +148,35 @@ def test_compose_references_must_resolve() -> None:
     assert not any("'ingest' depends on" in p for p in problems)
     assert "the topic creator does not create ledger.commands.dlq" in problems
     assert "the topic creator does not create orders.raw" not in problems
+
+
+def test_compose_publishes_each_host_port_once_and_only_what_is_served(compose: dict[str, Any]) -> None:
+    services = copy.deepcopy(compose)
+    services["ledger-writer-large"] = copy.deepcopy(services["ledger-writer-default"])  # a pool copied with its ports
+    services["qbd-sim"]["ports"] = ["127.0.0.1:8010:8010"]
+    health = services["qbo-sim"]["healthcheck"]["test"]
+    health[-1] = health[-1].replace(":8000/", ":8001/")
+    problems = "\n".join(validate.compose_port_problems(services))
+    assert "host port 8095 is published by ledger-writer-default, ledger-writer-large" in problems
+    assert "service 'qbd-sim' shares 'ledger-writer-default''s network: publish its ports on" in problems
+    assert "service 'qbo-sim' checks its health on port 8001, which it does not serve" in problems
+    del services["ledger-writer-default"]["environment"]["LEDGERFLOW_QBD_PORT"]
+    problems = "\n".join(validate.compose_port_problems(services))
+    assert "'ledger-writer-default' publishes container port 8095, which nothing in its network serves" in problems
+
+
+def test_compose_serves_the_web_connector_and_its_simulator_beside_the_writer(compose: dict[str, Any]) -> None:
+    writer = compose["ledger-writer-default"]
+    env = writer["environment"]
+    assert (env["LEDGERFLOW_QBD_PORT"], env["LEDGERFLOW_QBD_HOST"]) == (str(QBWC_PORT), "0.0.0.0")
+    assert env["LEDGERFLOW_QBD_PUBLIC_URL"] == f"http://localhost:{QBWC_PORT}/qbwc"
+    assert ("127.0.0.1", QBWC_PORT, QBWC_PORT) in validate.published_ports(writer)
+    sim = compose["qbd-sim"]
+    # The simulated Web Connector reaches http://localhost:8095 only from inside the writer's network.
+    assert sim["network_mode"] == "service:ledger-writer-default"
+    assert sim["command"][:3] == ["python", "-m", "ledgerflow.qbd_sim"]
+    assert (sim["user"], sim["read_only"], sim["cap_drop"]) == ("10001:10001", True, ["ALL"])
+    assert "127.0.0.1:8010/health" in sim["healthcheck"]["test"][-1]
 
 
 def test_a_root_image_with_a_floating_base_is_refused() -> None:
@@ -246,6 +289,62 @@ def test_kedas_brokers_are_the_writers_brokers(prod: list[Resource]) -> None:
         assert metadata["bootstrapServers"] == config["data"]["LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS"]
         assert (metadata["sasl"], metadata["tls"]) == ("scram_sha512", "enable")
         assert scaled_object["spec"]["triggers"][0]["authenticationRef"] == {"name": "ledgerflow-kafka"}
+
+
+def test_every_writer_pool_serves_the_web_connector_behind_an_ingress(prod: list[Resource]) -> None:
+    [config] = of_kind(prod, "ConfigMap")
+    url = urlsplit(config["data"]["LEDGERFLOW_QBD_PUBLIC_URL"])
+    assert (url.scheme, url.path) == ("https", "/qbwc")
+    [policy] = [p for p in of_kind(prod, "NetworkPolicy") if p["metadata"]["name"] == "ledgerflow-ingress-qbwc"]
+    assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": QBWC_PORT}]
+    namespaces = [source["namespaceSelector"]["matchLabels"] for source in policy["spec"]["ingress"][0]["from"]]
+    assert namespaces == [{"kubernetes.io/metadata.name": "ingress-nginx"}]
+    for name, pool in writer_pools(prod).items():
+        writer = next(d for d in of_kind(prod, "Deployment") if d["metadata"]["name"] == name)
+        [container] = pod_spec(writer)["containers"]
+        assert {"name": "qbwc", "containerPort": QBWC_PORT, "protocol": "TCP"} in container["ports"]
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        assert (env["LEDGERFLOW_QBD_PORT"], env["LEDGERFLOW_QBD_HOST"]) == (str(QBWC_PORT), "0.0.0.0")
+        labels = writer["spec"]["template"]["metadata"]["labels"]
+        assert validate.policy_selects(policy, labels)
+        [service] = [
+            s
+            for s in of_kind(prod, "Service")
+            if validate.selects(validate.selector_of(s), labels) and s["spec"]["ports"][0]["name"] == "qbwc"
+        ]
+        assert service["metadata"]["name"] == f"ledgerflow-ledger-writer-qbwc-{pool}"
+        assert service["spec"]["ports"][0]["targetPort"] == "qbwc"
+    [ingress] = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "ledgerflow-qbwc"]
+    [rule] = ingress["spec"]["rules"]
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]] == [url.hostname]
+    [path] = rule["http"]["paths"]
+    assert path["path"] == url.path
+    assert path["backend"]["service"] == {"name": "ledgerflow-ledger-writer-qbwc-default", "port": {"name": "qbwc"}}
+
+
+def test_the_policy_catches_a_writer_whose_web_connector_endpoint_is_unreachable(prod: list[Resource]) -> None:
+    broken = copy.deepcopy(prod)
+    [policy] = [p for p in of_kind(broken, "NetworkPolicy") if p["metadata"]["name"] == "ledgerflow-ingress-qbwc"]
+    policy["spec"]["ingress"][0]["ports"][0]["port"] = 8096
+    for writer in (d for d in of_kind(broken, "Deployment") if d["metadata"]["name"] in writer_pools(broken)):
+        env = pod_spec(writer)["containers"][0]["env"]
+        env[:] = [item for item in env if item["name"] != "LEDGERFLOW_QBD_HOST"]
+    [config] = of_kind(broken, "ConfigMap")
+    config["data"]["LEDGERFLOW_QBD_PUBLIC_URL"] = "http://ledgerflow.example.com/qbwc"
+    problems = "\n".join(validate.manifest_problems(broken, PROD_PARTITIONS))
+    assert "ledgerflow-ledger-writer-default: no NetworkPolicy lets the Web Connector in on 8095" in problems
+    assert "LEDGERFLOW_QBD_HOST must be 0.0.0.0" in problems
+    assert "http://ledgerflow.example.com/qbwc is not HTTPS" in problems
+
+
+def test_dev_runs_the_desktop_simulator_with_its_admin_token_from_the_secret(dev: list[Resource]) -> None:
+    [sim] = [d for d in of_kind(dev, "Deployment") if d["metadata"]["name"] == "ledgerflow-qbd-sim"]
+    [container] = pod_spec(sim)["containers"]
+    assert container["image"] == "ledgerflow-qbd-sim:dev"
+    assert container["command"] == validate.SERVICES["qbd-sim"]
+    [token] = container["env"]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "ledgerflow", "key": "LEDGERFLOW_QBD_SIM_ADMIN_TOKEN"}
+    assert container["args"] == ["--admin-token", "$(LEDGERFLOW_QBD_SIM_ADMIN_TOKEN)"]
 
 
 @pytest.mark.parametrize("stage", STATELESS_STAGES)

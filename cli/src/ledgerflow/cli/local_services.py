@@ -33,6 +33,7 @@ class LocalServices:
     desktop_sim_port: int = field(default_factory=free_port)
     qbd_port: int = field(default_factory=free_port)  # the first writer's Web Connector endpoint
     desktop_every: float = 2.0  # how often the simulated Web Connector runs each application
+    desktop_auto_run: bool = True  # off: the simulated Web Connector runs an application only when asked
     extra_env: dict[str, str] = field(default_factory=dict)
     http_ports: dict[tuple[str, int], int] = field(default_factory=dict)  # health and metrics of each process
     # A port is free until its process binds it, seconds after start: without this, two processes started
@@ -83,7 +84,8 @@ class LocalServices:
     def start_desktop_simulator(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "ledgerflow.qbd_sim", "--port", str(self.desktop_sim_port), "--admin-token",
-                SIM_ADMIN_TOKEN, "--every", str(self.desktop_every), "--noop-wait", "1"]  # fmt: skip
+                SIM_ADMIN_TOKEN, "--every", str(self.desktop_every), "--noop-wait", "1",
+                "--auto-run", "on" if self.desktop_auto_run else "off"]  # fmt: skip
         process = processes.spawn(
             argv, pid_file=self.run_dir / "qbd-sim.pid", log_file=self.run_dir / "qbd-sim.log", env=self.env()
         )

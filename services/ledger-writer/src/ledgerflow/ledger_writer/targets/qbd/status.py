@@ -24,7 +24,7 @@ _FIXES = {
     3140: "Create what the message names in QuickBooks (or let the connection create missing customers and "
     "items), then replay the order.",
     3171: "The order's date is on or before the company's closing date. Move the closing date in QuickBooks "
-    "(Company > Set Closing Date), or post the order to an open period with a rule, then replay it.",
+    "(Company > Set Closing Date), then replay the order.",
     3210: "QuickBooks refused an amount (a payment larger than what is due). Check the order's payments, then "
     "replay the order.",
     3250: "This QuickBooks edition or its preferences do not allow the document. Sales orders need QuickBooks "
