@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -293,3 +294,62 @@ async def test_a_wrong_password_is_refused_and_nothing_is_written(
     log = await company.run_now()
     assert "nvu" in str(log)
     assert (await company.books())["documents"] == []
+
+
+async def test_refunds_become_credit_memos_and_refund_receipts_are_refused_with_the_fix(
+    services: LocalServices, connect: Connect, tenant: str, shopify_paid: dict[str, Any], tmp_path: Path
+) -> None:
+    company = await connect()
+    await _configure(services, tmp_path, tenant, "mode: invoices_with_payments\nrefunds: credit_memo\n")
+    await _post(services, tenant, shopify_paid)
+    refund = {"id": 77, "created_at": "2026-11-03T10:00:00Z",
+              "transactions": [{"kind": "refund", "status": "success", "amount": "20.00"}]}  # fmt: skip
+    refunded = _version(shopify_paid, financial_status="partially_refunded", refunds=[refund])
+    event = await _post(services, tenant, refunded)
+    assert [(d.type, d.status) for d in event.documents] == [(DocumentType.CREDIT_MEMO, LedgerStatus.POSTED)]
+    (memo,) = _of(await company.books(), "CreditMemo")
+    assert (memo["doc_number"], Decimal(memo["total"])) == ("1001", Decimal("20.00"))
+
+    await _configure(services, tmp_path, tenant, "mode: invoices_with_payments\nrefunds: refund_receipt\n")
+    second = {**refund, "id": 78, "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]}
+    again = _version(shopify_paid, financial_status="partially_refunded", refunds=[refund, second])
+    failed = await _post(services, tenant, again)
+    assert failed.status is LedgerStatus.FAILED
+    error = failed.documents[0].error
+    assert error is not None and error.code == "qbd.refund_receipt" and "refunds: credit_memo" in str(error.fix)
+
+
+async def test_a_resync_posts_again_only_what_was_deleted_in_quickbooks(
+    services: LocalServices, connect: Connect, tenant: str, shopify_paid: dict[str, Any], tmp_path: Path
+) -> None:
+    company = await connect()
+    await _configure(services, tmp_path, tenant, "mode: invoices_with_payments\n")
+    await _post(services, tenant, _numbered(shopify_paid, 7601))
+    (payment,) = _of(await company.books(), "ReceivePayment")
+    (invoice,) = _of(await company.books(), "Invoice")
+    async with httpx.AsyncClient(base_url=services.desktop_sim_url, headers=ADMIN) as client:
+        deleted = await client.delete(f"/admin/company-files/{tenant}/transactions/ReceivePayment/{payment['id']}")
+        deleted.raise_for_status()
+    bootstrap = services.stack.bootstrap_servers
+    await asyncio.to_thread(_cli, "resync", "--tenant", tenant, "--order", "7601", "--bootstrap", bootstrap)
+
+    async def repaid() -> bool:
+        return len(_of(await company.books(), "ReceivePayment")) == 1
+
+    await _eventually(repaid, "the deleted payment posted again")
+    books = await company.books()
+    assert [doc["id"] for doc in _of(books, "Invoice")] == [invoice["id"]]  # the invoice was there: left alone
+    (again,) = _of(books, "ReceivePayment")
+    assert again["id"] != payment["id"] and f"Invoice:{invoice['id']}" in again["linked"]
+
+
+async def test_books_reads_a_desktop_company_file(
+    services: LocalServices, connect: Connect, tenant: str, shopify_paid: dict[str, Any], tmp_path: Path
+) -> None:
+    await connect()
+    await _configure(services, tmp_path, tenant, "mode: sales_orders\n")
+    await _post(services, tenant, _numbered(shopify_paid, 7701))
+    shown = await asyncio.to_thread(_cli, "books", "--tenant", tenant, "--sim", services.sim_url, "--desktop-sim",
+                                    services.desktop_sim_url, "--json")  # fmt: skip
+    documents = json.loads(shown)["documents"]
+    assert [(doc["type"], doc["doc_number"]) for doc in documents] == [("SalesOrder", "7701"), ("ReceivePayment", None)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ledgerflow.cli.main import app
 from ledgerflow.contracts import (
     BooksTarget,
     DocumentType,
@@ -20,6 +24,8 @@ from ledgerflow.numbering.rules import number_limit, order_document_number
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.names import fit_names
 from ledgerflow.runtime.errors import StageError
+
+AMAZON = "v0-us-shipped-tax-promo-giftwrap"  # order 113-4829157-2750630
 
 
 def test_desktop_takes_eleven_characters_and_online_twenty_one() -> None:
@@ -65,3 +71,27 @@ def test_names_are_shortened_to_what_desktop_takes_and_left_alone_for_online() -
     assert desktop.customer_name == long_customer[:41].rstrip()
     assert desktop.lines[0].item_name == long_item[:31]
     assert fit_names(doc, BooksTarget.QUICKBOOKS_ONLINE) is doc
+
+
+def test_preview_shows_what_a_desktop_company_file_would_get(tmp_path: Path) -> None:
+    shown = CliRunner().invoke(app, ["preview", "--sample", AMAZON, "--target", "quickbooks_desktop", "--json"])
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.stdout)
+    assert body["target"] == "quickbooks_desktop"
+    assert [(d["books_document"], d["number"]) for d in body["documents"]] == [
+        ("Invoice", "157-2750630"),
+        ("ReceivePayment", None),
+    ]  # fmt: skip  (113-4829157-2750630: its last 11 characters)
+    online = json.loads(CliRunner().invoke(app, ["preview", "--sample", AMAZON, "--json"]).stdout)
+    assert [(d["books_document"], d["number"]) for d in online["documents"]] == [
+        ("Invoice", "113-4829157-2750630"), ("Payment", None),
+    ]  # fmt: skip
+
+
+def test_preview_shows_the_error_a_long_number_stops_with(tmp_path: Path) -> None:
+    connection = tmp_path / "connection.yaml"
+    connection.write_text("mode: sales_orders\nnumbering: {too_long: stop}\n")
+    shown = CliRunner().invoke(app, ["preview", "--sample", AMAZON, "--target", "quickbooks_desktop",
+                                     "--connection", str(connection)])  # fmt: skip
+    assert shown.exit_code == 1
+    assert "number.too_long" in shown.output and "at most 11 characters" in shown.output

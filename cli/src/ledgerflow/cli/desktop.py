@@ -38,6 +38,11 @@ async def set_password(database_url: str, tenant: str, password: str) -> Desktop
         return await registry.set_password(conn, tenant, password)
 
 
+async def forget_file(database_url: str, tenant: str) -> DesktopCompany | None:
+    async with _writer_schema(database_url) as pool, pool.acquire() as conn:
+        return await registry.forget_file(conn, tenant)
+
+
 async def companies(database_url: str) -> list[tuple[DesktopCompany, list[asyncpg.Record]]]:
     async with _writer_schema(database_url) as pool:
         async with pool.acquire() as conn:

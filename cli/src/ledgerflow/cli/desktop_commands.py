@@ -84,6 +84,25 @@ def desktop_password(
     console.print(f"{company.tenant_id}: Web Connector password set for user {company.user_name}", highlight=False)
 
 
+@desktop_app.command("moved")
+def desktop_moved(
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant whose company file moved.")],
+    database_url: DatabaseUrlOption = None,
+    home: HomeOption = None,
+) -> None:
+    """The company file was moved or renamed: forget its path, so the next session records where it is now.
+
+    The file is still checked by its FileID, so only the file this connection was made for is accepted.
+    """
+    from ledgerflow.cli.desktop import forget_file
+
+    company = asyncio.run(forget_file(_url(database_url, home), tenant))
+    if company is None:
+        err_console.print(f"error: {tenant} has no QuickBooks Desktop company file (`ledgerflow desktop qwc`)")
+        raise typer.Exit(2)
+    console.print(f"{tenant}: the next Web Connector session records the company file it opens", highlight=False)
+
+
 @desktop_app.command("list")
 def desktop_list(database_url: DatabaseUrlOption = None, home: HomeOption = None) -> None:
     """Company files, the file each was verified against, and their last Web Connector session."""

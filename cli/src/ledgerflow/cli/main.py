@@ -397,6 +397,13 @@ def sim(
     )
 
 
+def _has_documents(response: object) -> bool:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    return response.status_code == 200 and bool(response.json().get("documents"))
+
+
 class Edition(StrEnum):
     ENTERPRISE = "enterprise"
     PREMIER = "premier"
@@ -474,13 +481,16 @@ def books(
     response = None
     for which in tried:
         try:
-            response = httpx.get(places[which], headers={ADMIN_HEADER: admin_token}, timeout=10)
+            found = httpx.get(places[which], headers={ADMIN_HEADER: admin_token}, timeout=10)
         except httpx.HTTPError as exc:
-            if len(tried) == 1 or which is tried[-1]:
+            if response is None and which is tried[-1]:
                 err_console.print(f"error: cannot reach the simulator at {places[which]}: {exc}", highlight=False)
                 raise typer.Exit(2) from None
             continue
-        if response.status_code != 404 or which is tried[-1]:
+        # Without --target: the Online company unless it holds nothing and a Desktop company file exists.
+        if response is None or (found.status_code == 200 and not _has_documents(response)):
+            response = found
+        if _has_documents(response):
             break
     assert response is not None
     if response.status_code != 200:

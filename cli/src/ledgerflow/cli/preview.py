@@ -24,6 +24,8 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.ingest.normalizers import normalize
 from ledgerflow.ingest.normalizers.edge import check_edge
+from ledgerflow.ledger_writer.targets.qbd.mapping import KINDS as DESKTOP_KINDS
+from ledgerflow.ledger_writer.targets.qbo.mapping import ENTITIES as ONLINE_ENTITIES
 from ledgerflow.numbering.rules import number_limit, order_document_number, order_number_with_sequence
 from ledgerflow.planner.connections import ConfigError, load_settings
 from ledgerflow.planner.handler import document_key_prefix
@@ -65,10 +67,10 @@ class PreviewConnection(BaseModel):
         )
 
 
-# What each document is called in the target's books, where the names differ from ledgerflow's.
+# What each document is called in the target's books (QuickBooks Online posts a sales order as an estimate).
 BOOKS_DOCUMENTS: dict[BooksTarget, dict[DocumentType, str]] = {
-    BooksTarget.QUICKBOOKS_ONLINE: {DocumentType.SALES_ORDER: "Estimate", DocumentType.PAYMENT: "Payment"},
-    BooksTarget.QUICKBOOKS_DESKTOP: {DocumentType.SALES_ORDER: "SalesOrder", DocumentType.PAYMENT: "ReceivePayment"},
+    BooksTarget.QUICKBOOKS_ONLINE: ONLINE_ENTITIES,
+    BooksTarget.QUICKBOOKS_DESKTOP: DESKTOP_KINDS,
 }
 
 

@@ -66,6 +66,7 @@ def as_json(queue: CompanyQueue) -> dict[str, Any]:
         "throttled": queue.throttled,
         "done": queue.done,
         "last_error": queue.last_error,
+        "web_connector": None if not queue.calls_in else ("connected" if queue.reachable else "away"),
     }
 
 
@@ -74,6 +75,8 @@ def status(queue: CompanyQueue) -> str:
         return "paused"
     if queue.owner is not None:
         return "draining"
+    if queue.calls_in and queue.depth and not queue.reachable:
+        return "waiting for its Web Connector"  # QuickBooks Desktop: posted at the company file's next update
     return "waiting" if queue.depth else "idle"
 
 

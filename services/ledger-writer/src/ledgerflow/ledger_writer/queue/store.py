@@ -111,6 +111,8 @@ class CompanyQueue:
     throttled: int
     done: int
     last_error: str | None
+    calls_in: bool = False  # reached only while its books call in (QuickBooks Desktop's Web Connector)
+    reachable: bool = False  # they are connected now
 
 
 @dataclass(frozen=True)
@@ -466,6 +468,7 @@ async def queues(
         """SELECT c.company_id, c.tenant_id, c.writer_pool, c.paused, c.paused_at, c.used_last_minute,
                   c.limit_per_minute, c.throttled, c.done,
                   CASE WHEN c.lease_expires_at > now() THEN c.owner END AS owner,
+                  c.calls_in, coalesce(c.reachable_until > now(), false) AS reachable,
                   coalesce(q.depth, 0) AS depth, coalesce(q.retrying, 0) AS retrying,
                   extract(epoch FROM now() - q.oldest)::float8 AS oldest_seconds, q.last_error
            FROM companies c
@@ -496,6 +499,8 @@ async def queues(
             throttled=row["throttled"],
             done=row["done"],
             last_error=row["last_error"],
+            calls_in=row["calls_in"],
+            reachable=row["reachable"],
         )
         for row in rows
     ]

@@ -111,6 +111,13 @@ async def remember_file(pool: asyncpg.Pool, company_id: str, file_name: str) -> 
     )
 
 
+async def forget_file(conn: DbConnection, tenant_id: str) -> DesktopCompany | None:
+    """The company file moved or was renamed: the next session records the one it finds (once its FileID proves
+    it is this connection's file)."""
+    await conn.execute("UPDATE qbd_companies SET file_name = NULL WHERE tenant_id = $1", tenant_id)
+    return await by_tenant(conn, tenant_id)
+
+
 def _company(row: asyncpg.Record) -> DesktopCompany:
     return DesktopCompany(
         tenant_id=row["tenant_id"],
