@@ -108,6 +108,11 @@ async def test_wrong_credentials_and_no_work_are_told_apart(services: LocalServi
     assert (await _call(services, "authenticate", strUserName=tenant, strPassword="not-the-password"))[1] == "nvu"
     assert (await _call(services, "authenticate", strUserName="nobody", strPassword=password))[1] == "nvu"
     assert (await _call(services, "authenticate", strUserName=tenant, strPassword=password))[1] == "none"
+    async with httpx.AsyncClient() as client:
+        port = services.http_ports[("ledger-writer", 1)]
+        exposed = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    assert f'ledgerflow_qbd_sessions_total{{answer="none",tenant="{tenant}"}} 1.0' in exposed
+    assert 'ledgerflow_qbd_sessions_total{answer="nvu",tenant="(unknown)"}' in exposed
 
 
 async def test_another_company_file_is_refused_before_anything_is_written(

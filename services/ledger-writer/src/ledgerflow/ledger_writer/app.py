@@ -30,6 +30,7 @@ from ledgerflow.ledger_writer.settings import WriterSettings
 from ledgerflow.ledger_writer.targets.qbd import DDL as QBD_DDL
 from ledgerflow.ledger_writer.targets.qbd.connector import WebConnectorService
 from ledgerflow.ledger_writer.targets.qbd.endpoint import Endpoint
+from ledgerflow.ledger_writer.targets.qbd.metrics import DesktopMetrics
 from ledgerflow.ledger_writer.targets.qbd.target import QuickBooksDesktop
 from ledgerflow.ledger_writer.targets.qbd.wire import Wire
 from ledgerflow.ledger_writer.targets.qbo import DDL as QBO_DDL
@@ -63,7 +64,7 @@ def create_service(
     owner = writer_id()
     wire = Wire(pool, owner)
     target = Targets(online, QuickBooksDesktop(writer.qbd, pool, wire))
-    endpoint = Endpoint(writer.qbd, WebConnectorService(pool, wire, writer.qbd))
+    endpoint = Endpoint(writer.qbd, WebConnectorService(pool, wire, writer.qbd, DesktopMetrics(metrics.registry)))
 
     async def start() -> None:
         await runner.start()

@@ -18,6 +18,7 @@ import structlog
 
 from ledgerflow.ledger_writer.settings import QbdSettings
 from ledgerflow.ledger_writer.targets.qbd import registry, sessions, wire
+from ledgerflow.ledger_writer.targets.qbd.metrics import REFUSED_USER, DesktopMetrics
 from ledgerflow.ledger_writer.targets.qbd.qbxml.build import message_set, query_request
 from ledgerflow.ledger_writer.targets.qbd.qbxml.parse import Unreadable, answers, fragments, many
 from ledgerflow.ledger_writer.targets.qbd.sessions import ACTIVE, VERIFYING, Session
@@ -32,10 +33,13 @@ NO_OP = "NoOp"
 
 
 class WebConnectorService:
-    def __init__(self, pool: Callable[[], asyncpg.Pool], the_wire: wire.Wire, settings: QbdSettings) -> None:
+    def __init__(
+        self, pool: Callable[[], asyncpg.Pool], the_wire: wire.Wire, settings: QbdSettings, metrics: DesktopMetrics
+    ) -> None:
         self._pool = pool
         self._wire = the_wire
         self._settings = settings
+        self._metrics = metrics
 
     @property
     def ttl(self) -> float:
@@ -52,17 +56,23 @@ class WebConnectorService:
         company = await registry.authenticated(pool, user_name, password)
         if company is None:
             log.warning("qbd.authenticate_refused", user=user_name)
+            self._metrics.sessions.labels(REFUSED_USER, "nvu").inc()
             return [str(uuid.uuid4()), "nvu"]
+        tenant = company.tenant_id
         if await sessions.busy(pool, company.company_id, self.ttl):
             # Two Web Connectors on one company file are the classic cause of duplicates: one at a time.
-            log.warning("qbd.second_session_refused", tenant=company.tenant_id)
+            log.warning("qbd.second_session_refused", tenant=tenant)
+            self._metrics.sessions.labels(tenant, "busy").inc()
             return [str(uuid.uuid4()), "busy"]
         for ticket in await sessions.stale(pool, company.company_id):
             await self._end(ticket, company.company_id)
         if not await _has_work(pool, company.company_id):
+            self._metrics.sessions.labels(tenant, "none").inc()
             return [str(uuid.uuid4()), "none"]
-        ticket = await sessions.start(pool, company.company_id, company.tenant_id)
-        log.info("qbd.session_started", tenant=company.tenant_id, ticket=ticket)
+        await wire.sweep(pool)
+        ticket = await sessions.start(pool, company.company_id, tenant)
+        log.info("qbd.session_started", tenant=tenant, ticket=ticket)
+        self._metrics.sessions.labels(tenant, "started").inc()
         return [ticket, company.file_name or ""]
 
     async def send_request(self, ticket: str, hcp_response: str, file_name: str, major: str) -> str:
@@ -78,11 +88,13 @@ class WebConnectorService:
             await sessions.set_idle(pool, ticket, True)
             return ""  # getLastError answers NoOp: the Web Connector asks again in a few seconds
         await sessions.set_idle(pool, ticket, False)
+        self._metrics.message_set.observe(len(taken))
         return message_set([(str(t.row_id), t.request) for t in taken])
 
     async def _verify_request(self, session: Session, file_name: str, major: str) -> str:
         pool = self._pool()
         if major.isdigit() and int(major) < MIN_QBXML_MAJOR:
+            self._metrics.session_errors.labels(session.tenant_id, "qbxml_too_old").inc()
             await sessions.fail(
                 pool,
                 session.ticket,
@@ -92,6 +104,7 @@ class WebConnectorService:
             return ""
         company = await self._company(session)
         if file_name and company.file_name and file_name.casefold() != company.file_name.casefold():
+            self._metrics.session_errors.labels(session.tenant_id, "wrong_file").inc()
             await sessions.fail(pool, session.ticket, _wrong_file(company, file_name))
             return ""
         if file_name:
@@ -137,12 +150,14 @@ class WebConnectorService:
             await wire.reject(pool, ticket, "unreadable", str(exc))
             return await self._progress(session, 0)
         filed = await wire.answer(pool, ticket, answered)
+        self._metrics.answered.labels(session.tenant_id).inc(filed)
         return await self._progress(session, filed)
 
     async def _set_failed(self, session: Session, hresult: str, message: str) -> int:
         pool = self._pool()
         log.error("qbd.message_set_failed", tenant=session.tenant_id, hresult=hresult, message=message)
         await wire.reject(pool, session.ticket, hresult, message)
+        self._metrics.session_errors.labels(session.tenant_id, f"hresult_{hresult.lower()}").inc()
         if hresult.lower() == PARSE_ERROR.lower() and session.state == ACTIVE:
             return await self._progress(session, 0)  # the requests go again one by one; the others continue
         await sessions.fail(
@@ -170,6 +185,7 @@ class WebConnectorService:
             and str(ext.get("OwnerID", "")).strip("{}").lower() == self._settings.owner_id.strip("{}").lower()
         }
         if str(company.file_id).lower() not in stamped:
+            self._metrics.session_errors.labels(session.tenant_id, "wrong_file").inc()
             name = rets[0].get("CompanyName") if rets else None
             await sessions.fail(pool, session.ticket, _not_this_file(company, name))
             return -1
@@ -203,6 +219,7 @@ class WebConnectorService:
         session = await sessions.find(pool, ticket)
         if session is not None:
             log.error("qbd.company_file_not_opened", tenant=session.tenant_id, hresult=hresult, message=message)
+            self._metrics.session_errors.labels(session.tenant_id, "company_file_not_opened").inc()
             await sessions.fail(pool, ticket, f"QuickBooks could not open the company file ({hresult}): {message}")
             await self._end(ticket, session.company_id)
         return "done"
