@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from ledgerflow.cli.publishing import OrderToPublish, publish_orders
 from ledgerflow.cli.samples import sample_connections_path, sample_named, sample_orders
 from ledgerflow.cli.watching import Outcomes, wait_for_outcomes
 from ledgerflow.contracts import Channel, LedgerEvent, LedgerStatus, quantize
-from ledgerflow.devstack.stack import Stack
+from ledgerflow.devstack.stack import ObserveState, Stack
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from ledgerflow.ledger_writer.targets.qbo.mapping import ENTITIES
 from ledgerflow.planner.connections import ConnectionSettings
@@ -38,27 +39,49 @@ class DemoResult:
     desktop_failed: int = 0
 
 
-def run_demo(home: Path, cache_dir: Path, console: Console, timeout: float = 180.0) -> DemoResult:
+def run_demo(
+    home: Path, cache_dir: Path, console: Console, timeout: float = 180.0, *, observe: bool = False
+) -> DemoResult:
+    """The demo; ``observe`` adds Jaeger and Prometheus and leaves everything running afterwards, to look at."""
     # Freshly created topics elect their leaders while the demo starts reading: the client's retries
     # are expected, not worth a screen of warnings.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     stack = Stack(home, cache_dir)
-    console.print(Text.assemble(("ledgerflow demo", "bold"), ": starting Kafka (KRaft) and PostgreSQL on loopback…"))
+    what = "Kafka (KRaft), PostgreSQL, Jaeger and Prometheus" if observe else "Kafka (KRaft) and PostgreSQL"
+    console.print(Text.assemble(("ledgerflow demo", "bold"), f": starting {what} on loopback…"))
     stack.reset()
-    state = stack.up()
+    state = stack.up(observe=observe)
+    if state.observe is not None:  # the demo's own publishing starts each order's trace, in Jaeger too
+        for key, value in state.service_env().items():
+            if key.startswith("OTEL_"):
+                os.environ.setdefault(key, value)
     console.print(f"  Kafka at {state.bootstrap_servers}, PostgreSQL at {state.database_url}")
     services = LocalServices(home=home, stack=state)
+    kept = False
     try:
         services.start()
         console.print(
             f"  QuickBooks Online simulator at {services.sim_url}, QuickBooks Desktop simulator at "
             f"{services.desktop_sim_url}; ingest, planner, numbering, ledger-writer up"
         )
-        return asyncio.run(_run(services, state.bootstrap_servers, state.database_url, console, timeout))
+        result = asyncio.run(_run(services, state.bootstrap_servers, state.database_url, console, timeout))
+        kept = observe
+        return result
     finally:
-        console.print("Stopping services and the local stack…")
-        services.stop()
-        stack.down()
+        if kept and state.observe is not None:
+            _print_observe(console, home, state.observe)
+        else:
+            console.print("Stopping services and the local stack…")
+            services.stop()
+            stack.down()
+
+
+def _print_observe(console: Console, home: Path, observe: ObserveState) -> None:
+    console.print(Text("Everything keeps running, to look at:", style="bold"))
+    console.print(f"  traces     {observe.trace_ui_url}/search  (find an order by ledgerflow.order_number=1001)")
+    console.print(f"  dashboard  {observe.prometheus_url}/consoles/ledgerflow.html")
+    console.print(f"  metrics    {observe.prometheus_url}/graph")
+    console.print(f"Stop it all with: ledgerflow dev down --home {home}", highlight=False)
 
 
 async def _run(

@@ -13,6 +13,7 @@ import httpx
 
 from ledgerflow.devstack import processes
 from ledgerflow.devstack.ports import free_port, wait_until_listening
+from ledgerflow.devstack.prometheus import remove_target, write_target
 from ledgerflow.devstack.stack import StackState
 
 SERVICE_MODULES: dict[str, str] = {
@@ -111,6 +112,13 @@ class LocalServices:
             log_file=self.run_dir / f"{name}-{replica}.log",
             env={**self.env(), "LEDGERFLOW_HTTP_HOST": "127.0.0.1", "LEDGERFLOW_HTTP_PORT": str(port), **(env or {})},
         )
+        # Scraped by the stack's Prometheus when it runs one (``dev up --observe``); the label is the one the
+        # Kubernetes Service carries, so the recording rules and dashboards read alike here and in a cluster.
+        write_target(self.targets_dir, f"{name}-{replica}", port, {"service": f"ledgerflow-{name}"})
+
+    @property
+    def targets_dir(self) -> Path:
+        return self.home / "observe" / "targets"
 
     def _pid_file(self, name: str, replica: int) -> Path:
         return self.run_dir / f"{name}-{replica}.pid"
@@ -156,13 +164,22 @@ class LocalServices:
 
     def stop_service(self, name: str, replica: int = 1) -> None:
         processes.stop(self._pid_file(name, replica), timeout=30)
+        remove_target(self.targets_dir, f"{name}-{replica}")
 
     def stop(self) -> None:
-        pid_files = [p for name in SERVICE_MODULES for p in self.run_dir.glob(f"{name}-*.pid")]
-        processes.stop_all(pid_files, timeout=30)
-        processes.stop(self.run_dir / "qbo-sim.pid", timeout=10)
-        processes.stop(self.run_dir / "qbd-sim.pid", timeout=10)
+        stop_local_services(self.home)
 
     def log_tail(self, name: str, lines: int = 20, replica: int = 1) -> str:
         path = self.run_dir / f"{name}-{replica}.log"
         return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""
+
+
+def stop_local_services(home: Path) -> None:
+    """Every service process and simulator started in ``home`` (by this or another shell: their pid files say)."""
+    run_dir = home / "run"
+    pid_files = [p for name in SERVICE_MODULES for p in run_dir.glob(f"{name}-*.pid")]
+    processes.stop_all(pid_files, timeout=30)
+    for target in (home / "observe" / "targets").glob("*.json"):
+        target.unlink(missing_ok=True)
+    processes.stop(run_dir / "qbo-sim.pid", timeout=10)
+    processes.stop(run_dir / "qbd-sim.pid", timeout=10)

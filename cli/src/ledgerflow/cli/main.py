@@ -20,6 +20,7 @@ from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.cli.names import checked_name
 from ledgerflow.contracts import BooksTarget, Channel, TransactionMode
 from ledgerflow.runtime.errors import StageError
+from ledgerflow.runtime.telemetry import trace_id_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,26 +88,39 @@ def dev_up(
     home: HomeOption = None,
     kafka_nodes: Annotated[int, typer.Option(help="1 (combined broker+controller) or 3 nodes.")] = 1,
     partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 6,
+    observe: Annotated[
+        bool, typer.Option("--observe", help="Also Jaeger (traces; built with Go the first time) and Prometheus.")
+    ] = False,
 ) -> None:
     """Start Kafka and PostgreSQL (fetching Kafka's jars with mvn the first time) and create the topics."""
     if kafka_nodes not in (1, 3):
         raise typer.BadParameter("--kafka-nodes must be 1 or 3")
     from ledgerflow.devstack.errors import StackError
 
+    stack = _stack(home)
+    if observe:
+        console.print("Starting Jaeger and Prometheus too (Jaeger is built from its Go module the first time: minutes)")
     try:
-        state = _stack(home).up(kafka_nodes=kafka_nodes, partitions=partitions)
+        state = stack.up(kafka_nodes=kafka_nodes, partitions=partitions, observe=observe)
     except StackError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     console.print("Local stack is up. Point the services at it with:")
     for key, value in state.service_env().items():
         console.print(f"  export {key}={value}", highlight=False)
+    if state.observe is not None:
+        console.print(f"Traces: {state.observe.trace_ui_url}/search", highlight=False)
+        console.print(f"Dashboard: {state.observe.prometheus_url}/consoles/ledgerflow.html", highlight=False)
 
 
 @dev_app.command("down")
 def dev_down(home: HomeOption = None) -> None:
-    """Stop Kafka and PostgreSQL; their data stays for the next ``dev up``."""
-    _stack(home).down()
+    """Stop the services started here, Kafka, PostgreSQL, Jaeger and Prometheus; data stays for the next ``dev up``."""
+    from ledgerflow.cli.local_services import stop_local_services
+
+    stack = _stack(home)
+    stop_local_services(stack.home)
+    stack.down()
     console.print("Local stack stopped.")
 
 
@@ -158,6 +172,7 @@ def publish(
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    trace_ui = _trace_ui(home)
     try:
         published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
     except MessageTooLarge as exc:
@@ -167,6 +182,22 @@ def publish(
         console.print(
             f"{file}: message {p.envelope.meta.message_id} -> orders.raw[{p.partition}]@{p.offset}", highlight=False
         )
+        if trace_ui and (trace_id := trace_id_of(p.traceparent)):
+            console.print(f"  trace: {trace_ui}/trace/{trace_id}", highlight=False)
+
+
+def _trace_ui(home: Path | None) -> str | None:
+    """The trace UI's address (``LEDGERFLOW_TRACE_UI_URL``, else the local stack's Jaeger); with the local stack's,
+    this process exports its spans there too, so that an order's trace starts where it is published."""
+    if configured := os.environ.get("LEDGERFLOW_TRACE_UI_URL"):
+        return configured.rstrip("/")
+    state = _stack(home).load()
+    if state is None or state.observe is None:
+        return None
+    for key, value in state.service_env().items():
+        if key.startswith("OTEL_"):
+            os.environ.setdefault(key, value)
+    return state.observe.trace_ui_url
 
 
 @app.command()
@@ -334,7 +365,13 @@ def _print_documents(body: dict[str, object]) -> None:
 
 
 @app.command()
-def demo(home: HomeOption = None) -> None:
+def demo(
+    home: HomeOption = None,
+    observe: Annotated[
+        bool,
+        typer.Option("--observe", help="Also Jaeger and Prometheus, and leave it all running to look at afterwards."),
+    ] = False,
+) -> None:
     """Start everything, publish the sample orders, show what was posted, stop everything."""
     from ledgerflow.cli.demo import run_demo
     from ledgerflow.devstack.errors import StackError
@@ -342,7 +379,7 @@ def demo(home: HomeOption = None) -> None:
 
     base = home.resolve() if home else default_home()
     try:
-        result = run_demo(base / "demo", default_cache(base), console)
+        result = run_demo(base / "demo", default_cache(base), console, observe=observe)
     except StackError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

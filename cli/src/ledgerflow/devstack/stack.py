@@ -16,9 +16,11 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExists
 
 from ledgerflow.contracts.topics import all_topics
 from ledgerflow.devstack.errors import StackError
+from ledgerflow.devstack.jaeger import JaegerPorts, JaegerServer
 from ledgerflow.devstack.kafka import KafkaCluster, KafkaNode, plan_nodes
 from ledgerflow.devstack.ports import free_port, is_free
 from ledgerflow.devstack.postgres import PostgresServer
+from ledgerflow.devstack.prometheus import PrometheusServer
 
 DEFAULT_PARTITIONS = 6
 
@@ -33,10 +35,39 @@ def default_cache(home: Path) -> Path:
 
 
 @dataclass
+class ObserveState:
+    """The trace store and the metrics server beside the stack (``dev up --observe``), by their ports."""
+
+    jaeger: JaegerPorts
+    prometheus_port: int
+
+    @property
+    def trace_ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.jaeger.ui}"
+
+    @property
+    def otlp_url(self) -> str:
+        return f"http://127.0.0.1:{self.jaeger.otlp}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
+    @classmethod
+    def allocate(cls, taken: set[int]) -> ObserveState:
+        ports: list[int] = []
+        for _ in range(5):
+            ports.append(free_port(taken | set(ports)))
+        otlp, ui, grpc, health, prometheus = ports
+        return cls(JaegerPorts(otlp=otlp, ui=ui, query_grpc=grpc, health=health), prometheus)
+
+
+@dataclass
 class StackState:
     kafka_nodes: list[KafkaNode]
     postgres_port: int
     partitions: int = DEFAULT_PARTITIONS
+    observe: ObserveState | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -48,10 +79,23 @@ class StackState:
 
     def service_env(self) -> dict[str, str]:
         """The environment a service needs to use this stack."""
-        return {
+        env = {
             "LEDGERFLOW_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "LEDGERFLOW_DATABASE_URL": self.database_url,
         }
+        if self.observe is not None:
+            # OTLP over HTTP to Jaeger, spans sent each second rather than every five: a trace shows up while
+            # the person who published the order is still looking.
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.observe.otlp_url
+            env["OTEL_BSP_SCHEDULE_DELAY"] = "1000"
+            env["LEDGERFLOW_TRACE_UI_URL"] = self.observe.trace_ui_url
+        return env
+
+    def ports(self) -> set[int]:
+        taken = {self.postgres_port} | {p for n in self.kafka_nodes for p in (n.port, n.controller_port)}
+        if self.observe is not None:
+            taken |= {*asdict(self.observe.jaeger).values(), self.observe.prometheus_port}
+        return taken
 
 
 class Stack:
@@ -64,17 +108,22 @@ class Stack:
         if not self.state_file.exists():
             return None
         raw = json.loads(self.state_file.read_text())
+        observe = raw.get("observe")
         return StackState(
             kafka_nodes=[KafkaNode(**n) for n in raw["kafka_nodes"]],
             postgres_port=raw["postgres_port"],
             partitions=raw.get("partitions", DEFAULT_PARTITIONS),
+            observe=ObserveState(JaegerPorts(**observe["jaeger"]), observe["prometheus_port"]) if observe else None,
         )
 
     def _save(self, state: StackState) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
 
-    def up(self, *, kafka_nodes: int = 1, partitions: int = DEFAULT_PARTITIONS, fresh: bool = False) -> StackState:
+    def up(
+        self, *, kafka_nodes: int = 1, partitions: int = DEFAULT_PARTITIONS, fresh: bool = False, observe: bool = False
+    ) -> StackState:
+        """Kafka and PostgreSQL; with ``observe`` (or when the stack was observed before), Jaeger and Prometheus."""
         if fresh:
             self.down()
             self.reset()
@@ -89,6 +138,8 @@ class Stack:
             previous.postgres_port if previous else free_port({p for n in nodes for p in (n.port, n.controller_port)})
         )
         state = StackState(kafka_nodes=nodes, postgres_port=pg_port, partitions=partitions)
+        if observe or (previous is not None and previous.observe is not None):
+            state.observe = previous.observe if previous and previous.observe else ObserveState.allocate(state.ports())
         self._save(state)
         postgres = PostgresServer(self.home, state.postgres_port)
         kafka = KafkaCluster(self.home, self.cache_dir, nodes)
@@ -97,12 +148,24 @@ class Stack:
         kafka.start()
         postgres.start()
         asyncio.run(create_topics(state.bootstrap_servers, partitions, min(3, kafka_nodes)))
+        if state.observe is not None:
+            self.observers(state.observe)[0].start()
+            self.observers(state.observe)[1].start()
         return state
+
+    def observers(self, observe: ObserveState) -> tuple[JaegerServer, PrometheusServer]:
+        return (
+            JaegerServer(self.home, self.cache_dir, observe.jaeger),
+            PrometheusServer(self.home, observe.prometheus_port),
+        )
 
     def down(self) -> None:
         state = self.load()
         if state is None:
             return
+        if state.observe is not None:
+            for observer in self.observers(state.observe):
+                observer.stop()
         KafkaCluster(self.home, self.cache_dir, state.kafka_nodes).stop()
         PostgresServer(self.home, state.postgres_port).stop()
 
@@ -130,7 +193,7 @@ class Stack:
     def reset(self) -> None:
         """Forget all data (the jar cache stays)."""
         self.down()
-        for part in ("kafka", "postgres", "stack.json"):
+        for part in ("kafka", "postgres", "observe", "stack.json"):
             target = self.home / part
             if target.is_dir():
                 shutil.rmtree(target)
@@ -144,13 +207,21 @@ class Stack:
         kafka = KafkaCluster(self.home, self.cache_dir, state.kafka_nodes)
         postgres = PostgresServer(self.home, state.postgres_port)
         running = kafka.running()
-        return {
+        status: dict[str, object] = {
             "kafka": f"{len(running)}/{len(state.kafka_nodes)} nodes running",
             "kafka_bootstrap_servers": state.bootstrap_servers,
             "postgres": "running" if postgres.running() else "stopped",
             "database_url": state.database_url,
-            "home": str(self.home),
         }
+        if state.observe is not None:
+            jaeger, prometheus = self.observers(state.observe)
+            status["traces (Jaeger)"] = f"{state.observe.trace_ui_url}/search" if jaeger.running() else "stopped"
+            status["metrics (Prometheus)"] = (
+                f"{state.observe.prometheus_url}/graph" if prometheus.running() else "stopped"
+            )
+            status["dashboard"] = f"{state.observe.prometheus_url}/consoles/ledgerflow.html"
+        status["home"] = str(self.home)
+        return status
 
 
 async def create_topics(bootstrap_servers: str, partitions: int, replication: int, timeout: float = 60.0) -> None:

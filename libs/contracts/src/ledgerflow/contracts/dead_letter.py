@@ -32,3 +32,8 @@ class DeadLetter(BaseModel):
     source_message_id: uuid.UUID | None = None
     error: ErrorDetail
     payload: str = Field(description="The original message body, verbatim (truncated when oversized).")
+    trace_id: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{32}$",
+        description="The W3C trace id of the order's trace: open it in the trace UI (``/trace/{trace_id}``).",
+    )

@@ -44,12 +44,18 @@ class MessageMeta(BaseModel):
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     occurred_at: datetime = Field(default_factory=_now)
+    origin_at: datetime | None = Field(
+        default=None,
+        description="When the order (or request) this message comes from entered ledgerflow; carried by every "
+        "message derived from it, so that the time from an order's arrival to its documents is measured.",
+    )
 
     def derive(self, stage: str, index: int = 0) -> MessageMeta:
-        """Meta for a message produced from this one by ``stage``: same tenant and correlation."""
+        """Meta for a message produced from this one by ``stage``: same tenant, correlation and origin."""
         return MessageMeta(
             tenant_id=self.tenant_id,
             message_id=derive_message_id(stage, self.message_id, index),
             correlation_id=self.correlation_id,
             causation_id=self.message_id,
+            origin_at=self.origin_at or self.occurred_at,
         )

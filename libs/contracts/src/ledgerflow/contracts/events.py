@@ -52,3 +52,8 @@ class LedgerEvent(BaseModel):
     order_version: int
     status: LedgerStatus
     documents: tuple[DocumentOutcome, ...]
+    trace_id: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{32}$",
+        description="The W3C trace id of the order's trace: open it in the trace UI (``/trace/{trace_id}``).",
+    )

@@ -33,3 +33,8 @@ class Metrics:
                                        ["tenant"], registry=r)  # fmt: skip
         self.documents_posted = Counter("ledgerflow_documents_posted", "Documents posted to the books.",
                                         ["tenant", "type"], registry=r)  # fmt: skip
+        self.order_to_books = Histogram(
+            "ledgerflow_order_to_books_seconds",
+            "From an order's arrival in ledgerflow to its documents in the books (queues and retries included).",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21600), registry=r,
+        )  # fmt: skip

@@ -37,6 +37,7 @@ from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError, connection_lost, is_transient, unprocessable
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Enqueued, OutboxRelay, Outgoing, Traced
+from ledgerflow.runtime.telemetry import current_trace_id, trace_id_of
 
 log = structlog.get_logger(__name__)
 
@@ -114,8 +115,23 @@ class Stage(Generic[In]):
             raise ValueError(f"stage {self.name}: give it a handler or a filer, not both")
 
 
-def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetail, payload: str) -> Outgoing:
-    """The dead letter of a message a stage cannot (fully) act on, to its input topic's dead-letter topic.
+def order_attributes(message: BaseModel) -> dict[str, str]:
+    """The order a message is about, as span attributes: what a person searches a trace by. A raw order is read
+    only by ingest, which names its order once it has normalized it."""
+    order = getattr(message, "order", message)
+    found = {
+        "ledgerflow.order_number": getattr(order, "order_number", None),
+        "ledgerflow.channel_order_id": getattr(order, "channel_order_id", None),
+        "ledgerflow.channel": getattr(order, "channel", None),
+    }
+    return {key: str(value) for key, value in found.items() if value is not None}
+
+
+def dead_letter(
+    stage: str, meta: MessageMeta, source: Source, error: ErrorDetail, payload: str, trace_id: str | None = None
+) -> Outgoing:
+    """The dead letter of a message a stage cannot (fully) act on, to its input topic's dead-letter topic, with
+    the trace it belongs to (``trace_id``, else the span in progress).
 
     Handlers that act on part of a message (a plan whose purchase orders are stopped) emit it themselves.
     """
@@ -131,6 +147,7 @@ def dead_letter(stage: str, meta: MessageMeta, source: Source, error: ErrorDetai
         source_message_id=meta.message_id,
         error=error,
         payload=payload[:MAX_DEAD_LETTER_PAYLOAD],
+        trace_id=trace_id or current_trace_id(),
     )
     return Outgoing.of(dead_letter_topic(source.topic), letter)
 
@@ -275,7 +292,8 @@ class StageRunner(Generic[In]):
                     raise
                 meta: MessageMeta = item.message.meta
                 error = unprocessable(self.stage.name, self.stage.input_model.__name__, exc)
-                letters.append((self._dead_letter(meta, item.body, item.source, error), item.traceparent))
+                letter = self._dead_letter(meta, item.body, item.source, error, trace_id_of(item.traceparent))
+                letters.append((letter, item.traceparent))
         return result, letters
 
     def _record_span(self, record: Received) -> Any:
@@ -327,6 +345,8 @@ class StageRunner(Generic[In]):
         span = trace.get_current_span()
         span.set_attribute("ledgerflow.tenant_id", meta.tenant_id)
         span.set_attribute("ledgerflow.correlation_id", str(meta.correlation_id))
+        for key, value in order_attributes(read.message).items():
+            span.set_attribute(key, value)
         if self.stage.filer is not None:
             filed.append(Filed(read.message, read.source, outbox.current_traceparent(), read.body))
             return "filed", []
@@ -373,10 +393,12 @@ class StageRunner(Generic[In]):
                 )
         return outgoing
 
-    def _dead_letter(self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail) -> Outgoing:
+    def _dead_letter(
+        self, meta: MessageMeta, body: bytes, source: Source, error: ErrorDetail, trace_id: str | None = None
+    ) -> Outgoing:
         log.warning("message.dead_lettered", stage=self.stage.name, code=error.code, reason=error.message)
         self._metrics.dead_letters.labels(self.stage.name, meta.tenant_id, error.code).inc()
-        return dead_letter(self.stage.name, meta, source, error, body.decode("utf-8", errors="replace"))
+        return dead_letter(self.stage.name, meta, source, error, body.decode("utf-8", errors="replace"), trace_id)
 
     def _dead_letter_unreadable(
         self, body: bytes, source: Source, message_id: uuid.UUID, exc: ValidationError

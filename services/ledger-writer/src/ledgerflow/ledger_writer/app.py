@@ -41,7 +41,7 @@ from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
 from ledgerflow.runtime.stage import Stage
-from ledgerflow.runtime.telemetry import tracer_provider
+from ledgerflow.runtime.telemetry import records_spans, tracer_provider
 
 
 def create_service(
@@ -85,6 +85,7 @@ def create_service(
             slots=asyncio.Semaphore(writer.max_in_flight),
             metrics=QueueMetrics(metrics.registry, writer.pool, writer.queue_warn_depth),
             tracer=provider.get_tracer("ledgerflow.ledger_writer.queue"),
+            records_spans=records_spans(provider),
         ),
         DrainSettings(writer.lease_seconds, writer.poll_seconds, writer.idle_release_seconds),
         writer_pool=writer.pool,

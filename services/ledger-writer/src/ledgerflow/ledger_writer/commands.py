@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from ledgerflow.ledger_writer.reference_sync import reference_messages
 from ledgerflow.runtime.metrics import Metrics
 from ledgerflow.runtime.outbox import Outgoing
 from ledgerflow.runtime.stage import Filed
+from ledgerflow.runtime.telemetry import current_trace_id, trace_id_of
 
 STAGE = "ledger-writer"
 # Commands this process filed, as parsed then: usually it drains them too, and need not parse them again.
@@ -66,9 +68,13 @@ class CommandHandler:
         except Renumber as refused:
             # No event yet: numbering sends the command again with a number the books will take.
             return [Outgoing.of(Topic.NUMBER_FEEDBACK, _rejection(command, refused))]
-        for outcome in outcomes:
-            if outcome.status is LedgerStatus.POSTED:
-                self._metrics.documents_posted.labels(tenant, outcome.type.value).inc()
+        posted = [o for o in outcomes if o.status is LedgerStatus.POSTED]
+        for outcome in posted:
+            self._metrics.documents_posted.labels(tenant, outcome.type.value).inc()
+        if posted and command.meta.origin_at is not None:
+            waited = (datetime.now(UTC) - command.meta.origin_at).total_seconds()
+            self._metrics.order_to_books.observe(max(waited, 0.0))
+        trace_id = trace_id_of(queued.traceparent) or current_trace_id()
         failed = [o for o in outcomes if o.status is LedgerStatus.FAILED]
         event = LedgerEvent(
             meta=command.meta.derive(STAGE),
@@ -79,6 +85,7 @@ class CommandHandler:
             order_version=command.order_version,
             status=LedgerStatus.FAILED if failed else LedgerStatus.POSTED,
             documents=tuple(outcomes),
+            trace_id=trace_id,
         )
         messages = [Outgoing.of(Topic.EVENTS, event)]
         if failed and failed[0].error is not None:
@@ -93,6 +100,7 @@ class CommandHandler:
                 source_message_id=command.meta.message_id,
                 error=error,
                 payload=queued.payload.decode(),
+                trace_id=trace_id,
             )
             messages.append(Outgoing.of(dead_letter_topic(Topic.COMMANDS), letter))
         return messages

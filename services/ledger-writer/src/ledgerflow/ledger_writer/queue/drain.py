@@ -60,6 +60,7 @@ class DrainDeps:
     slots: asyncio.Semaphore  # the writer's calls in flight, across its companies
     metrics: QueueMetrics
     tracer: trace.Tracer
+    records_spans: bool = True  # False without an exporter: a span nobody keeps is CPU for nothing
 
 
 class CompanyDrain:
@@ -269,10 +270,10 @@ class CompanyDrain:
 
     @contextmanager
     def _trace(self, queued: QueuedCommand) -> Iterator[None]:
-        """The command continues the trace it was filed in: a span of its own when the trace is sampled, else
-        only the trace's context (so its calls and what it emits still carry the trace id)."""
+        """The command continues the trace it was filed in: a span of its own when this writer records spans,
+        else only the trace's context (so its calls and what it emits still carry the trace id)."""
         parent = propagate.extract({"traceparent": queued.traceparent}) if queued.traceparent else None
-        if parent is not None and trace.get_current_span(parent).get_span_context().trace_flags.sampled:
+        if parent is not None and self._deps.records_spans:
             attributes: dict[str, str | int] = {
                 "ledgerflow.tenant_id": queued.tenant_id,
                 "ledgerflow.company_id": queued.company_id,
