@@ -377,6 +377,13 @@ def sim(
             envvar="LEDGERFLOW_SIM_ADMIN_TOKEN",
         ),
     ] = None,
+    rules: Annotated[
+        str | None, typer.Option(help="Switches where QuickBooks' behaviour is unknown, e.g. line_ex_on_update=refuse")
+    ] = None,
+    sales_tax_rate: Annotated[
+        str | None, typer.Option(help="New companies use automated sales tax at this rate (percent).")
+    ] = None,
+    multi_currency: Annotated[bool, typer.Option(help="Multicurrency on in new companies.")] = True,
 ) -> None:
     """Serve the QuickBooks Online simulator over HTTP."""
     from ledgerflow.qbo_sim.server import ServerOptions, serve
@@ -393,6 +400,9 @@ def sim(
             custom_txn_numbers=custom_txn_numbers,
             retry_after=retry_after,
             admin_token=admin_token,
+            rules=rules,
+            sales_tax_rate=sales_tax_rate,
+            multi_currency=multi_currency,
         )
     )
 
