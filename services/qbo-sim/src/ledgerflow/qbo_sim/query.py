@@ -247,7 +247,7 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
     return str(actual), str(expected)
 
 
-def _sorted(records: list[dict[str, Any]], field: str, descending: bool, *, by_creation: bool) -> list[dict[str, Any]]:
+def _sorted(records: list[dict[str, Any]], field: str, descending: bool) -> list[dict[str, Any]]:
     """Numbers (ids, amounts) in numeric order, as QuickBooks sorts them; anything else as text."""
     values = [_field(r, field) for r in records]
     numbers = [_number(v) for v in values]
@@ -256,8 +256,7 @@ def _sorted(records: list[dict[str, Any]], field: str, descending: bool, *, by_c
         keys: list[Any] = [low if n is None else n for n in numbers]
     else:
         keys = [str(v or "") for v in values]
-    ties = [_creation(r) if by_creation else 0 for r in records]
-    order = sorted(range(len(records)), key=lambda i: (keys[i], ties[i]), reverse=descending)
+    order = sorted(range(len(records)), key=lambda i: keys[i], reverse=descending)
     return [records[i] for i in order]
 
 
@@ -287,10 +286,12 @@ def run(query: Query, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     selected = [r for r in records if all(_matches(r, c) for c in query.conditions)]
     if query.count:
         return {"totalCount": len(selected)}
-    # Sorted by the last key first, so that the first key decides (a stable sort). Ties (documents created in
-    # the same second) keep creation order, newest first when descending.
-    for position, (field, descending) in reversed(list(enumerate(query.order))):
-        selected = _sorted(selected, field, descending, by_creation=position == 0)
+    if query.order:
+        # Ties (documents created in the same second) keep creation order, newest first when descending; then
+        # stable sorts from the last key to the first, so that the first key decides.
+        selected.sort(key=_creation, reverse=query.order[-1][1])
+        for field, descending in reversed(query.order):
+            selected = _sorted(selected, field, descending)
     page = selected[query.start - 1 : query.start - 1 + query.max_results]
     if not page:
         return {}  # QuickBooks leaves the entity key out when nothing matches
