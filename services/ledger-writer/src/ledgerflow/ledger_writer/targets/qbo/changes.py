@@ -20,6 +20,7 @@ from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBook
 STALE_OBJECT = "5010"
 CLOSED = "Closed"
 ATTEMPTS = 4
+RESENT = ("Id", "Amount", "LinkedTxn")  # a payment line's own fields
 
 # What to send to bring a record to the wanted state, or None when it is there already.
 Change = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -40,7 +41,8 @@ class DocumentChanges:
         self, payment_id: str, invoice_ids: Sequence[str], request_key: uuid.UUID
     ) -> dict[str, Any]:
         async def applied(record: dict[str, Any]) -> dict[str, Any] | None:
-            lines = list(record.get("Line") or [])
+            # Sent back as QuickBooks needs them, without the LineEx it adds to what it answers.
+            lines = [{k: v for k, v in line.items() if k in RESENT} for line in record.get("Line") or []]
             linked = {
                 str(link.get("TxnId"))
                 for line in lines
