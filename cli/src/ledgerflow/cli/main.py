@@ -312,6 +312,8 @@ def _print_documents(body: dict[str, object]) -> None:
             console.print(
                 f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}{settings}", highlight=False
             )
+            if doc.get("sales_tax"):
+                console.print(f"  sales tax ({doc['sales_tax']['mode']}): {doc['sales_tax']['note']}", highlight=False)
             continue
         vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
         linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
@@ -329,6 +331,10 @@ def _print_documents(body: dict[str, object]) -> None:
         for line in doc["lines"]:
             table.add_row(*(_shown(line[c] or "") for c in columns))
         console.print(table)
+        if doc.get("sales_tax"):
+            console.print(
+                f"sales tax ({doc['sales_tax']['mode']}): {_shown(doc['sales_tax']['note'])}", highlight=False
+            )
     for error in body["errors"]:  # type: ignore[attr-defined]
         err_console.print(Text.assemble((error["code"], "red"), f": {_shown(error['message'])}"), highlight=False)
 

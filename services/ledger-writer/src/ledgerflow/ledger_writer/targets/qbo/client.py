@@ -77,7 +77,10 @@ class QuickBooksClient:
         throttle_pause: float = 60.0,
         attempts: int = 5,
         tokens: BearerTokens | None = None,
+        log_calls: bool = False,
     ) -> None:
+        # The writer logs each call with its intuit_tid; a command-line tool keeps its output to itself.
+        self._log_calls = log_calls
         self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.targets.qbo")
         self._metrics = metrics
         self._limiter = limiter or CompanyLimiter(
@@ -195,9 +198,10 @@ class QuickBooksClient:
                 await backoff(attempt)  # a read is safe to repeat
                 continue
             tid = response.headers.get(TID_HEADER)
-            # Writes and refusals are what a support case is about; reads are many and only worth it when debugging.
-            level = log.info if method != "GET" or response.status_code >= 400 else log.debug
-            level("qbo.call", method=method, path=path, status=response.status_code, intuit_tid=tid)
+            if self._log_calls:
+                # Writes and refusals are what a support case is about; reads are many, worth it when debugging.
+                level = log.info if method != "GET" or response.status_code >= 400 else log.debug
+                level("qbo.call", method=method, path=path, status=response.status_code, intuit_tid=tid)
             try:
                 answer = self._answer(method, path, response)
                 answer[TID_HEADER] = tid
