@@ -3,6 +3,7 @@ tax computed by QuickBooks, customers of one currency, and the intuit_tid of eve
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from ledgerflow.contracts import LedgerStatus
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from tests.integration.pipeline import publish_and_wait, raw_order
 from tests.integration.test_lifecycle import SHOP, _all, _configure
+from tests.integration.test_reconcile import _reconcile
 
 
 async def _company(services: LocalServices, realm: str, **settings: Any) -> None:
@@ -91,6 +93,8 @@ async def test_quickbooks_sales_tax_and_a_payment_sized_from_the_books(
     assert invoice["TxnTaxDetail"]["TotalTax"] == Decimal("27.06")
     assert invoice["TotalAmt"] == Decimal("342.16") and invoice["Balance"] == 0
     assert payment["TotalAmt"] == Decimal("342.16") and payment["UnappliedAmt"] == 0
+    code, report = await asyncio.to_thread(_reconcile, services, tenant)  # the command runs its own event loop
+    assert code == 0 and report["wrong_amounts"] == 0 and report["wrong_balances"] == 0, report
 
 
 async def test_the_orders_own_tax_is_kept_when_quickbooks_would_add_its_own(
