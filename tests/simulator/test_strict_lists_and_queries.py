@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.conftest import TOKEN, Qbo, SimServer
+from tests.simulator.conftest import TOKEN, Qbo, SimServer, invoice_body
 
 
 async def _deactivate(qbo: Qbo, resource: str, entity: str, record_id: str) -> dict[str, Any]:
@@ -119,6 +119,13 @@ async def test_d11_orderby_sorts_ids_and_amounts_as_numbers(qbo: Qbo) -> None:
     assert ordered == sorted(ids, key=int)
     newest = (await qbo.query("select * from Customer ORDERBY Id DESC MAXRESULTS 1"))["Customer"][0]["Id"]
     assert newest == max(ids, key=int)
+    customer, item = await qbo.customer_and_item()
+    for number, price in (("9", "100.00"), ("10", "9.50"), ("100", "20.00")):
+        await qbo.create("invoice", invoice_body(customer, item, number=number, qty=1, price=price))
+    by_total = await qbo.query("select * from Invoice ORDERBY TotalAmt")
+    assert [i["TotalAmt"] for i in by_total["Invoice"]] == [9.5, 20, 100]
+    by_number = await qbo.query("select * from Invoice ORDERBY DocNumber")  # a string: text order
+    assert [i["DocNumber"] for i in by_number["Invoice"]] == ["10", "100", "9"]
 
 
 async def test_d12_orderby_takes_a_list_of_fields(qbo: Qbo) -> None:

@@ -248,10 +248,11 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
 
 
 def _sorted(records: list[dict[str, Any]], field: str, descending: bool) -> list[dict[str, Any]]:
-    """Numbers (ids, amounts) in numeric order, as QuickBooks sorts them; anything else as text."""
+    """Numbers (ids, amounts) in numeric order, as QuickBooks sorts them; text (a DocNumber of digits too) as text."""
     values = [_field(r, field) for r in records]
     numbers = [_number(v) for v in values]
-    if all(n is not None for v, n in zip(values, numbers, strict=True) if v is not None):
+    numeric = field == "Id" or all(isinstance(v, int | float | Decimal) for v in values if v is not None)
+    if numeric and all(n is not None for v, n in zip(values, numbers, strict=True) if v is not None):
         low = Decimal("-Infinity")
         keys: list[Any] = [low if n is None else n for n in numbers]
     else:
