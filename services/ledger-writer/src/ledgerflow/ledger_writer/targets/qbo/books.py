@@ -190,15 +190,22 @@ def _referenced_ids(request: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _same_lines(record: dict[str, Any], request: dict[str, Any]) -> bool:
-    def lines(body: dict[str, Any]) -> list[tuple[str, Decimal]]:
-        return [
-            (str(((line.get("SalesItemLineDetail") or {}).get("ItemRef") or {}).get("value")),
-             Decimal(str(line.get("Amount", 0))))
-            for line in body.get("Line") or []
-            if line.get("DetailType") == "SalesItemLineDetail"
-        ]  # fmt: skip
+    """The same items (or, on a payment, the same invoices) for the same amounts."""
 
-    return sorted(lines(record)) == sorted(lines(request))
+    def lines(body: dict[str, Any]) -> list[tuple[str, Decimal]]:
+        found = []
+        for line in body.get("Line") or []:
+            detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail")
+            if detail is not None:
+                what = f"item {(detail.get('ItemRef') or {}).get('value')}"
+            elif line.get("LinkedTxn"):
+                what = "paid " + ",".join(sorted(str(link.get("TxnId")) for link in line["LinkedTxn"]))
+            else:
+                continue  # subtotals, discounts and descriptions: QuickBooks' own or derived from the rest
+            found.append((what, Decimal(str(line.get("Amount", 0)))))
+        return sorted(found)
+
+    return lines(record) == lines(request)
 
 
 def _record(record: dict[str, Any], trace_id: str | None = None) -> BooksRecord:
