@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.conftest import TOKEN, Qbo, SimServer, invoice_body
+from tests.simulator.conftest import ADMIN, TOKEN, Qbo, SimServer, invoice_body
 
 
 async def _deactivate(qbo: Qbo, resource: str, entity: str, record_id: str) -> dict[str, Any]:
@@ -133,3 +133,20 @@ async def test_d12_orderby_takes_a_list_of_fields(qbo: Qbo) -> None:
         await qbo.create("customer", {"DisplayName": name, "CompanyName": company})
     page = await qbo.query("select * from Customer ORDERBY CompanyName, DisplayName DESC")
     assert [c["DisplayName"] for c in page["Customer"]] == ["C", "B", "A"]
+
+
+async def test_d13_the_switch_lets_any_field_be_filtered_and_unknown_switches_are_refused(
+    case_sensitive: SimServer,
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=case_sensitive.url, headers={"Authorization": f"Bearer {TOKEN}", **ADMIN}
+    ) as c:
+        statement = {"query": "select * from Invoice where PrivateNote = 'x'"}
+        assert (await c.get("/v3/company/r13/query", params=statement)).status_code == 400
+        relaxed = await c.put("/admin/rules", json={"filterable_fields_only": False, "query_entity_case": "sensitive"})
+        assert relaxed.json()["filterable_fields_only"] is False
+        try:
+            assert (await c.get("/v3/company/r13/query", params=statement)).status_code == 200
+            assert (await c.put("/admin/rules", json={"no_such_rule": True})).status_code == 400
+        finally:
+            await c.put("/admin/rules", json={"query_entity_case": "sensitive"})

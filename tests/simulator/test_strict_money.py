@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tests.simulator.conftest import Qbo, invoice_body
+import httpx
+
+from tests.simulator.conftest import ADMIN, TOKEN, Qbo, SimServer, invoice_body
 
 
 async def _automated_tax(qbo: Qbo, rate: str | None) -> None:
@@ -94,3 +97,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+async def test_d15_d23_new_companies_take_the_tax_rate_and_currency_setting_from_the_command_line(
+    start_sim: Callable[..., SimServer],
+) -> None:
+    server = start_sim("--token", TOKEN, "--limits", "off", "--sales-tax-rate", "8", "--multi-currency", "off")
+    async with httpx.AsyncClient(base_url=server.url, headers=ADMIN) as admin:
+        settings = (await admin.get("/admin/realms/fresh/company")).json()
+    assert (settings["sales_tax_rate"], settings["multi_currency"]) == (8, False)
