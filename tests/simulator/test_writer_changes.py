@@ -47,6 +47,8 @@ async def test_a_payment_applied_to_a_second_invoice_is_sent_without_line_ex(cli
         await client.create(realm, "Payment", resent, "resent")
     assert refused.value.code == "2010"
 
-    applied = await DocumentChanges(client, realm).apply_payment(paid["Id"], [second], uuid.uuid4())
+    changes = DocumentChanges(client, realm)
+    applied = await changes.apply_payment(paid["Id"], [second], uuid.uuid4())
+    assert changes.trace_id is not None and changes.trace_id.startswith("1-")  # kept with the apply's intent
     assert Decimal(str(applied["UnappliedAmt"])) == 0
     assert {link["TxnId"] for line in applied["Line"] for link in line["LinkedTxn"]} == {first, second}

@@ -147,13 +147,15 @@ class QboBooks:
     async def close_sales_order(self, sales_order: Linked, request_key: uuid.UUID) -> BooksRecord:
         with self._translated(sales_order.kind):
             changes = DocumentChanges(self._client, self._realm)
-            return _record(await changes.close_estimate(sales_order.external_id, request_key))
+            closed = await changes.close_estimate(sales_order.external_id, request_key)
+            return _record(closed, changes.trace_id)
 
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
         with self._translated(payment.kind):
             changes = DocumentChanges(self._client, self._realm)
             ids = [invoice.external_id for invoice in invoices]
-            return _record(await changes.apply_payment(payment.external_id, ids, request_key))
+            applied = await changes.apply_payment(payment.external_id, ids, request_key)
+            return _record(applied, changes.trace_id)
 
     def _translated(
         self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False, keep_inactive: bool = False

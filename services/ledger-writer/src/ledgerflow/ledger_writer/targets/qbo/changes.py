@@ -30,6 +30,7 @@ class DocumentChanges:
     def __init__(self, client: QuickBooksClient, realm: str) -> None:
         self._client = client
         self._realm = realm
+        self.trace_id: str | None = None  # the intuit_tid of the change sent, when one was
 
     async def close_estimate(self, estimate_id: str, request_key: uuid.UUID) -> dict[str, Any]:
         async def closed(estimate: dict[str, Any]) -> dict[str, Any] | None:
@@ -75,7 +76,8 @@ class DocumentChanges:
             # The same change of the same revision is the same request, however often it is sent.
             request_id = str(derive_message_id("qbo-change", request_key, record["SyncToken"]))
             try:
-                return await self._client.create(self._realm, entity, body, request_id)
+                changed, self.trace_id = await self._client.create_traced(self._realm, entity, body, request_id)
+                return changed
             except AmbiguousOutcome:
                 await backoff(attempt)
                 continue  # read again: the change may be there
