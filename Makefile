@@ -8,7 +8,7 @@ INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml 
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test lint typecheck validate unit schemas bench bench-scaling chaos bench-sim bench-numbering \
-        bench-ingest bench-writer bench-transport bench-rules bench-fairness bench-desktop clean
+        bench-ingest bench-writer bench-transport bench-rules bench-fairness bench-desktop contract-qbo clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ test: install lint typecheck validate
 
 unit: install
 	$(BIN)/pytest -m "not integration"
+
+# The QuickBooks Online contract suite: against the simulator, and against an Intuit sandbox company when
+# LEDGERFLOW_QBO_SANDBOX_* are set (docs/simulator.md, "The contract suite"). `make test` runs it too.
+contract-qbo: install
+	$(BIN)/pytest tests/contract -v
 
 lint: install
 	$(BIN)/ruff check .

@@ -101,7 +101,11 @@ async def seed(url: str) -> tuple[str, str]:
     async with aiohttp.ClientSession(headers=headers) as session:
         async with session.post(f"{url}/v3/company/{REALM}/customer", json={"DisplayName": "Bench"}) as r:
             customer = (await r.json())["Customer"]["Id"]
-        async with session.post(f"{url}/v3/company/{REALM}/item", json={"Name": "BENCH", "Type": "Service"}) as r:
+        query = {"query": "select * from Account where AccountType = 'Income'"}
+        async with session.get(f"{url}/v3/company/{REALM}/query", params=query) as r:
+            income = (await r.json())["QueryResponse"]["Account"][0]["Id"]
+        body = {"Name": "BENCH", "Type": "Service", "IncomeAccountRef": {"value": income}}
+        async with session.post(f"{url}/v3/company/{REALM}/item", json=body) as r:
             item = (await r.json())["Item"]["Id"]
     return customer, item
 

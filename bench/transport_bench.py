@@ -82,7 +82,9 @@ def invoice(company: Company, number: str) -> dict[str, object]:
 
 async def open_company(client: QuickBooksClient, realm: str) -> Company:
     customer = await client.create(realm, "Customer", {"DisplayName": "Bench"}, f"{realm}-customer")
-    item = await client.create(realm, "Item", {"Name": "BENCH", "Type": "Service"}, f"{realm}-item")
+    (income,) = await client.query(realm, "Account", "Name = 'Sales of Product Income'")
+    body = {"Name": "BENCH", "Type": "Service", "IncomeAccountRef": {"value": income["Id"]}}
+    item = await client.create(realm, "Item", body, f"{realm}-item")
     return Company(realm, str(customer["Id"]), str(item["Id"]))
 
 

@@ -151,7 +151,9 @@ class BareCompany:
 
 async def open_bare_company(client: QuickBooksClient, realm: str) -> BareCompany:
     customer = await client.create(realm, "Customer", {"DisplayName": CUSTOMER}, f"{realm}-customer")
-    item = await client.create(realm, "Item", {"Name": ITEM, "Type": "NonInventory"}, f"{realm}-item")
+    (income,) = await client.query(realm, "Account", "Name = 'Sales of Product Income'")
+    body = {"Name": ITEM, "Type": "NonInventory", "IncomeAccountRef": {"value": income["Id"]}}
+    item = await client.create(realm, "Item", body, f"{realm}-item")
     return BareCompany(realm, str(customer["Id"]), str(item["Id"]))
 
 

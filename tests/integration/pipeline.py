@@ -14,6 +14,20 @@ from ledgerflow.contracts import Channel, MessageMeta, RawOrderEnvelope
 TIMEOUT = 60.0
 
 
+async def income_account(books: Any, realm: str) -> dict[str, str]:
+    """A company's income account, as a bookkeeper gives one to every item (QuickBooks asks for it)."""
+    accounts = await books.query(realm, "Account", "AccountType = 'Income'")
+    return {"value": str(accounts[0]["Id"])}
+
+
+async def keyed_item(books: Any, realm: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """An item created in the books by hand, with the income account QuickBooks requires."""
+    item: dict[str, Any] = await books.create(
+        realm, "Item", {**body, "IncomeAccountRef": await income_account(books, realm)}, request_id
+    )
+    return item
+
+
 def raw_order(tenant: str, payload: dict[str, Any], connection: str = "shop") -> RawOrderEnvelope:
     message_id = uuid.uuid4()
     return RawOrderEnvelope(

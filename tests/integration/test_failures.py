@@ -9,7 +9,7 @@ from typing import Any
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.contracts import DocumentType, LedgerStatus, Topic, dead_letter_topic
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
-from tests.integration.pipeline import publish_and_wait, raw_order, read_topic
+from tests.integration.pipeline import keyed_item, publish_and_wait, raw_order, read_topic
 
 
 def _renumbered(payload: dict[str, Any], order_id: int, number: int) -> dict[str, Any]:
@@ -22,7 +22,7 @@ async def test_a_number_already_held_by_a_document_keyed_by_hand_is_never_duplic
     services: LocalServices, books: QuickBooksClient, tenant: str, shopify_paid: dict[str, Any]
 ) -> None:
     customer = await books.create(tenant, "Customer", {"DisplayName": "Walk-in"}, f"{tenant}-c")
-    item = await books.create(tenant, "Item", {"Name": "Misc", "Type": "Service"}, f"{tenant}-i")
+    item = await keyed_item(books, tenant, {"Name": "Misc", "Type": "Service"}, f"{tenant}-i")
     by_hand = {
         "CustomerRef": {"value": customer["Id"]},
         "DocNumber": "1001",

@@ -9,7 +9,7 @@ from typing import Any
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.contracts import LedgerStatus
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
-from tests.integration.pipeline import publish_and_wait, raw_order
+from tests.integration.pipeline import keyed_item, publish_and_wait, raw_order
 from tests.integration.test_lifecycle import SHOP, _configure
 
 
@@ -34,7 +34,7 @@ async def test_customer_found_by_email_and_a_missing_item_stops_the_order(
         tenant, "Customer", {"DisplayName": "J. Cooper (wholesale)",
                              "PrimaryEmailAddr": {"Address": "jane.cooper@example.com"}}, "c-1",
     )  # fmt: skip
-    await books.create(tenant, "Item", {"Name": "TENT-2P", "Type": "NonInventory"}, "i-1")
+    await keyed_item(books, tenant, {"Name": "TENT-2P", "Type": "NonInventory"}, "i-1")
     await _configure(services, tmp_path, tenant, "matching: {customers: email, missing_item: stop}\n")
     envelope = raw_order(tenant, shopify_paid, SHOP)
     _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, envelope)
@@ -45,7 +45,7 @@ async def test_customer_found_by_email_and_a_missing_item_stops_the_order(
     assert "missing_item: create" in str(error.fix)
     assert await books.query(tenant, "Invoice", "TxnDate >= '2000-01-01'") == []
 
-    await books.create(tenant, "Item", {"Name": "STOVE-MINI", "Type": "NonInventory"}, "i-2")
+    await keyed_item(books, tenant, {"Name": "STOVE-MINI", "Type": "NonInventory"}, "i-2")
     replay = raw_order(tenant, shopify_paid, SHOP).model_copy(update={"source": "replay"})
     _, outcomes = await publish_and_wait(services.stack.bootstrap_servers, replay)
     assert outcomes.events[replay.meta.correlation_id].status is LedgerStatus.POSTED

@@ -32,7 +32,7 @@ from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient, equals
 from ledgerflow.planner.handler import document_key_prefix
 from ledgerflow.planner.modes import plan_order
 from ledgerflow.planner.settings import ItemNames
-from tests.integration.pipeline import read_topic
+from tests.integration.pipeline import keyed_item, read_topic
 
 NEXT = NumberingPolicy(mode=NumberingMode.NEXT_NUMBER)
 
@@ -75,7 +75,7 @@ async def publish_plans(bootstrap: str, plans: list[DocumentPlan]) -> None:
 
 async def _keyed_in_by_hand(books: QuickBooksClient, tenant: str, number: str) -> None:
     customer = await books.create(tenant, "Customer", {"DisplayName": "Counter Sale"}, f"{tenant}-by-hand-c")
-    item = await books.create(tenant, "Item", {"Name": "Misc", "Type": "Service"}, f"{tenant}-by-hand-i")
+    item = await keyed_item(books, tenant, {"Name": "Misc", "Type": "Service"}, f"{tenant}-by-hand-i")
     line = {"DetailType": "SalesItemLineDetail", "Amount": 5,
             "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": 1, "UnitPrice": 5}}  # fmt: skip
     body = {"CustomerRef": {"value": customer["Id"]}, "DocNumber": number, "PrivateNote": "keyed in", "Line": [line]}

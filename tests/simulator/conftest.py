@@ -84,10 +84,18 @@ class Qbo:
         body: dict[str, Any] = (await self.http.get(f"/admin/realms/{self.realm}/books")).json()
         return body
 
+    async def income_account(self) -> dict[str, str]:
+        """A new company's own income account, as an item's IncomeAccountRef (an item needs one)."""
+        found = await self.query("select * from Account where AccountType = 'Income'")
+        return {"value": found["Account"][0]["Id"]}
+
+    async def item(self, name: str, item_type: str = "NonInventory", **fields: Any) -> str:
+        body = {"Name": name, "Type": item_type, "IncomeAccountRef": await self.income_account(), **fields}
+        return str((await self.create("item", body))["Item"]["Id"])
+
     async def customer_and_item(self, name: str = "Jane Cooper", item: str = "TENT-2P") -> tuple[str, str]:
         customer = (await self.create("customer", {"DisplayName": name}))["Customer"]["Id"]
-        item_id = (await self.create("item", {"Name": item, "Type": "NonInventory"}))["Item"]["Id"]
-        return customer, item_id
+        return customer, await self.item(item)
 
 
 def plain(value: Any) -> Any:

@@ -58,7 +58,7 @@ async def test_a_class_location_or_account_that_does_not_exist_is_refused(qbo: Q
     customer, item = await qbo.customer_and_item()
     for field in ("ClassRef", "DepartmentRef", "ARAccountRef", "DepositToAccountRef"):
         body = {**invoice_body(customer, item, number=None), field: {"value": "999"}}
-        assert _code(await qbo.post("invoice", body)) == "610", field
+        assert _code(await qbo.post("invoice", body)) == "2500", field
     line_class = invoice_body(customer, item, number=None)
     line_class["Line"][0]["SalesItemLineDetail"]["ClassRef"] = {"value": "999"}
-    assert _code(await qbo.post("invoice", line_class)) == "610"
+    assert _code(await qbo.post("invoice", line_class)) == "2500"

@@ -39,6 +39,9 @@ async def test_the_eleventh_concurrent_request_gets_429(client: httpx.AsyncClien
     throttled = next(r for r in responses if r.status_code == 429)
     assert throttled.json()["Fault"]["Error"][0]["code"] == "3001"
     assert "ThrottleExceeded" in throttled.json()["Fault"]["Error"][0]["Message"]
+    # D30: QuickBooks types it SERVICE, with its own words
+    assert throttled.json()["Fault"]["type"] == "SERVICE"
+    assert throttled.json()["Fault"]["Error"][0]["Detail"] == "The request limit was reached.  Try again later"
     assert throttled.headers["Retry-After"] == "7"
 
 

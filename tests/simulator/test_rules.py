@@ -13,11 +13,13 @@ def _code(response: Any) -> str:
     return str(response.json()["Fault"]["Error"][0]["code"])
 
 
-async def test_doc_number_longer_than_21_characters_is_6000(qbo: Qbo) -> None:
+async def test_doc_number_longer_than_21_characters_is_2050(qbo: Qbo) -> None:
     customer, item = await qbo.customer_and_item()
     response = await qbo.post("invoice", invoice_body(customer, item, number="X" * 22))
-    assert (response.status_code, _code(response)) == (400, "6000")
-    assert "Max:21" in response.json()["Fault"]["Error"][0]["Detail"]
+    assert (response.status_code, _code(response)) == (400, "2050")
+    error = response.json()["Fault"]["Error"][0]
+    assert ("Max:21" in error["Detail"], error["element"]) == (True, "DocNumber")
+    assert (await qbo.post("invoice", invoice_body(customer, item, number="X" * 21))).status_code == 200
 
 
 async def test_duplicate_doc_number_is_6140_naming_the_existing_transaction(qbo: Qbo) -> None:
@@ -140,11 +142,21 @@ async def test_invoice_without_lines_is_2020(qbo: Qbo) -> None:
     assert response.json()["Fault"]["Error"][0]["element"] == "Line"
 
 
-async def test_reference_to_an_object_that_does_not_exist_is_610(qbo: Qbo) -> None:
+async def test_reference_to_an_object_that_does_not_exist_is_2500(qbo: Qbo) -> None:
     _, item = await qbo.customer_and_item()
-    assert _code(await qbo.post("invoice", invoice_body("999", item))) == "610"
+    response = await qbo.post("invoice", invoice_body("999", item))
+    assert _code(response) == "2500"
+    assert response.json()["Fault"]["Error"][0]["Detail"] == "Invalid Reference Id : Names element id 999 not found"
     customer, _ = await qbo.customer_and_item("Other", "OTHER-ITEM")
-    assert _code(await qbo.post("invoice", invoice_body(customer, "998"))) == "610"
+    assert _code(await qbo.post("invoice", invoice_body(customer, "998"))) == "2500"
+
+
+async def test_reference_to_an_inactive_object_is_610(qbo: Qbo) -> None:
+    customer, item = await qbo.customer_and_item()
+    record = (await qbo.get("customer", customer)).json()["Customer"]
+    await qbo.create("customer", {"Id": customer, "SyncToken": record["SyncToken"], "sparse": True, "Active": False})
+    response = await qbo.post("invoice", invoice_body(customer, item))
+    assert (_code(response), "made inactive" in response.json()["Fault"]["Error"][0]["Detail"]) == ("610", True)
 
 
 async def test_display_names_are_unique_across_customers_and_vendors_6240(qbo: Qbo) -> None:
@@ -161,7 +173,10 @@ async def test_line_amount_must_equal_quantity_times_unit_price_6070(qbo: Qbo) -
 
 async def test_amounts_are_rounded_to_the_currency_exponent(qbo: Qbo) -> None:
     customer, item = await qbo.customer_and_item()
-    yen = invoice_body(customer, item, qty=1, price="100.4", number="JP-1") | {"CurrencyRef": {"value": "JPY"}}
+    yen_customer = await qbo.create("customer", {"DisplayName": "Jane (JPY)", "CurrencyRef": {"value": "JPY"}})
+    yen = invoice_body(yen_customer["Customer"]["Id"], item, qty=1, price="100.4", number="JP-1") | {
+        "CurrencyRef": {"value": "JPY"}
+    }
     assert (await qbo.create("invoice", yen))["Invoice"]["TotalAmt"] == 100
     usd = invoice_body(customer, item, qty=1, price="10.005", number="US-1")
     assert (await qbo.create("invoice", usd))["Invoice"]["TotalAmt"] == 10.01
@@ -178,10 +193,12 @@ async def test_line_tax_code_must_be_tax_or_non_6100(qbo: Qbo) -> None:
 
 async def test_items_carry_purchase_cost_and_preferred_vendor(qbo: Qbo) -> None:
     vendor = (await qbo.create("vendor", {"DisplayName": "Tent Makers"}))["Vendor"]["Id"]
-    item = (await qbo.create("item", {"Name": "TENT-4P", "Type": "NonInventory", "PurchaseCost": 120.5,
-                                      "PrefVendorRef": {"value": vendor}}))["Item"]  # fmt: skip
+    item_id = await qbo.item("TENT-4P", PurchaseCost=120.5, PrefVendorRef={"value": vendor})
+    item = (await qbo.get("item", item_id)).json()["Item"]
     assert (item["PurchaseCost"], item["PrefVendorRef"]["value"]) == (120.5, vendor)
-    assert _code(await qbo.post("item", {"Name": "TENT-6P", "PrefVendorRef": {"value": "404"}})) == "610"
+    missing = {"Name": "TENT-6P", "Type": "NonInventory", "IncomeAccountRef": await qbo.income_account(),
+               "PrefVendorRef": {"value": "404"}}  # fmt: skip
+    assert _code(await qbo.post("item", missing)) == "2500"
 
 
 async def test_inventory_items_need_quantity_and_accounts(qbo: Qbo) -> None:
@@ -232,7 +249,7 @@ async def test_credit_memo_and_refund_receipt(qbo: Qbo) -> None:
 
 async def _vendor_item_ap(qbo: Qbo) -> tuple[str, str, str]:
     vendor = (await qbo.create("vendor", {"DisplayName": "Stove Supply"}))["Vendor"]["Id"]
-    item = (await qbo.create("item", {"Name": "STOVE-MINI", "Type": "NonInventory"}))["Item"]["Id"]
+    item = await qbo.item("STOVE-MINI")
     ap = (await qbo.query("select * from Account where AccountType = 'Accounts Payable'"))["Account"][0]["Id"]
     return vendor, item, ap
 

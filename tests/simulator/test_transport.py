@@ -105,7 +105,10 @@ async def test_void_invoice_and_void_payment(qbo: Qbo) -> None:
     reopened = (await qbo.get("invoice", invoice["Id"])).json()["Invoice"]
     assert reopened["Balance"] == 40
     void = await qbo.create("invoice", {"Id": invoice["Id"], "SyncToken": reopened["SyncToken"]}, operation="void")
-    assert (void["Invoice"]["TotalAmt"], void["Invoice"]["Balance"], void["Invoice"]["status"]) == (0, 0, "Voided")
+    assert (void["Invoice"]["TotalAmt"], void["Invoice"]["Balance"], void["Invoice"]["PrivateNote"]) == (0, 0, "Voided")
+    assert "status" not in void["Invoice"]  # QuickBooks marks a void only with the memo
+    listed = {d["id"]: d["status"] for d in (await qbo.books())["documents"]}
+    assert listed[invoice["Id"]] == "Voided"
 
 
 async def test_minorversion_below_75_is_served_as_75(qbo: Qbo) -> None:

@@ -33,7 +33,9 @@ def realm() -> str:
 
 async def customer_and_item(client: QuickBooksClient, realm: str) -> tuple[str, str]:
     customer = await client.create(realm, "Customer", {"DisplayName": "Jane Cooper"}, f"{realm}-c")
-    item = await client.create(realm, "Item", {"Name": "TENT-2P", "Type": "NonInventory"}, f"{realm}-i")
+    income = (await client.query(realm, "Account", "AccountType = 'Income'"))[0]["Id"]
+    body = {"Name": "TENT-2P", "Type": "NonInventory", "IncomeAccountRef": {"value": income}}
+    item = await client.create(realm, "Item", body, f"{realm}-i")
     return str(customer["Id"]), str(item["Id"])
 
 

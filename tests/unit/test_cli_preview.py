@@ -174,3 +174,24 @@ def test_preview_shows_a_long_value_cut(tmp_path: Path, samples: dict[str, Sampl
     result = runner.invoke(app, ["preview", "--channel", "custom", str(_write(tmp_path, payload))])
     assert result.exit_code == 0, result.output[-500:]
     assert "(900 characters)" in result.stdout.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    ("setting", "books_total", "sent_total"), [("plan", "340.11", None), ("books", None, "315.10")]
+)
+def test_preview_shows_how_the_tax_reaches_quickbooks(
+    samples: dict[str, SampleOrder], tmp_path: Path, setting: str, books_total: str | None, sent_total: str | None
+) -> None:
+    connection = tmp_path / "connection.yaml"
+    connection.write_text(f"matching: {{sales_tax: {setting}}}\n")
+    path = samples["acme-1001-paid-tax-shipping-discount"].path
+    result = runner.invoke(app, ["preview", "--channel", "shopify", "--json", "--connection", str(connection),
+                                 str(path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    invoice, payment = json.loads(result.stdout)["documents"]
+    tax = invoice["sales_tax"]
+    assert (tax["mode"], tax["order_tax"], tax["books_total"], tax.get("sent_total")) == (
+        setting, "25.01", books_total, sent_total,
+    )  # fmt: skip
+    # with QuickBooks computing the tax, the payment pays what the books then say
+    assert (payment["sales_tax"] is None) == (setting == "plan")

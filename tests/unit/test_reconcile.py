@@ -123,3 +123,14 @@ def test_a_document_keyed_in_by_hand_is_shown_but_is_not_a_problem() -> None:
 
     assert result.unexplained == 1
     assert result.ok
+
+
+def test_a_total_quickbooks_taxed_is_checked_against_what_it_answered_when_posted() -> None:
+    state = _state()
+    state.intents["k/invoice"] = IntentRow("Invoice", "1001", "posted", "1", None, LONG_AGO, Decimal("108.25"))
+    state.intents["k/payment"] = IntentRow("Payment", None, "posted", "2", None, LONG_AGO, Decimal("108.25"))
+    taxed = INVOICE | {"TotalAmt": 108.25, "TxnTaxDetail": {"TotalTax": 8.25}}
+    paid = PAYMENT | {"TotalAmt": 108.25, "Line": [{"Amount": 108.25, "LinkedTxn": [{"TxnId": "1"}]}]}
+    assert _run(state, _books(("Invoice", taxed), ("Payment", paid))).wrong_amounts == 0
+    edited = taxed | {"TotalAmt": 120}  # changed in the books since
+    assert _run(state, _books(("Invoice", edited), ("Payment", paid))).wrong_amounts == 1

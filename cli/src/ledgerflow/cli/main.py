@@ -343,6 +343,8 @@ def _print_documents(body: dict[str, object]) -> None:
             console.print(
                 f"{doc['type']} {doc['total']} {doc['currency']} applied to {applied}{settings}", highlight=False
             )
+            if doc.get("sales_tax"):
+                console.print(f"  sales tax ({doc['sales_tax']['mode']}): {doc['sales_tax']['note']}", highlight=False)
             continue
         vendor = f" to {doc['vendor']}" if doc["vendor"] else ""
         linked = f", linked to {', '.join(doc['applies_to'])}" if doc["applies_to"] else ""
@@ -360,6 +362,10 @@ def _print_documents(body: dict[str, object]) -> None:
         for line in doc["lines"]:
             table.add_row(*(_shown(line[c] or "") for c in columns))
         console.print(table)
+        if doc.get("sales_tax"):
+            console.print(
+                f"sales tax ({doc['sales_tax']['mode']}): {_shown(doc['sales_tax']['note'])}", highlight=False
+            )
     for error in body["errors"]:  # type: ignore[attr-defined]
         err_console.print(Text.assemble((error["code"], "red"), f": {_shown(error['message'])}"), highlight=False)
 
@@ -414,6 +420,13 @@ def sim(
             envvar="LEDGERFLOW_SIM_ADMIN_TOKEN",
         ),
     ] = None,
+    rules: Annotated[
+        str | None, typer.Option(help="Switches where QuickBooks' behaviour is unknown, e.g. line_ex_on_update=refuse")
+    ] = None,
+    sales_tax_rate: Annotated[
+        str | None, typer.Option(help="New companies use automated sales tax at this rate (percent).")
+    ] = None,
+    multi_currency: Annotated[bool, typer.Option(help="Multicurrency on in new companies.")] = True,
 ) -> None:
     """Serve the QuickBooks Online simulator over HTTP."""
     from ledgerflow.qbo_sim.server import ServerOptions, serve
@@ -430,6 +443,9 @@ def sim(
             custom_txn_numbers=custom_txn_numbers,
             retry_after=retry_after,
             admin_token=admin_token,
+            rules=rules,
+            sales_tax_rate=sales_tax_rate,
+            multi_currency=multi_currency,
         )
     )
 

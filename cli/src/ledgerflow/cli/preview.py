@@ -16,10 +16,13 @@ from ledgerflow.contracts import (
     Channel,
     DocumentAction,
     DocumentType,
+    LineKind,
+    MatchingPolicy,
     NumberingMode,
     NumberingPolicy,
     PlannedDocument,
     ReferenceItem,
+    SalesTax,
     TransactionMode,
 )
 from ledgerflow.ingest.normalizers import normalize
@@ -54,6 +57,7 @@ class PreviewConnection(BaseModel):
     refund_account: str = "Undeposited Funds"
     rounding_cap: Decimal = Decimal(0)
     creates_purchase_orders: bool = False
+    matching: MatchingPolicy = MatchingPolicy()
     rules: list[Rule] = []
 
     def options(self) -> PlanOptions:
@@ -214,7 +218,10 @@ def preview(
         numbers = [_number(order, doc, connection.numbering, connection.target) for doc in documents]
     except StageError as err:
         return Preview(order, mode, [], [{"code": err.detail.code, "message": err.detail.message}], ruled)
-    shown = [_document(doc, number, connection.target) for doc, number in zip(documents, numbers, strict=True)]
+    shown = [
+        _document(doc, number, connection.target) | {"sales_tax": _sales_tax(doc, connection)}
+        for doc, number in zip(documents, numbers, strict=True)
+    ]
     problems = [{"code": p.code, "message": p.message} for p in result.problems]
     return Preview(order, mode, shown, problems, ruled, connection.target)
 
@@ -228,6 +235,31 @@ def _number(order: CanonicalOrder, doc: PlannedDocument, policy: NumberingPolicy
     base = order_number_with_sequence(order.order_number, doc.sequence)
     prefix = policy.prefix_for(order.channel.value)
     return order_document_number(base, prefix, number_limit(policy, target), policy.too_long)
+
+
+_TAXED = (DocumentType.INVOICE, DocumentType.SALES_RECEIPT, DocumentType.SALES_ORDER, DocumentType.ESTIMATE,
+          DocumentType.CREDIT_MEMO, DocumentType.REFUND_RECEIPT)  # fmt: skip
+
+
+def _sales_tax(doc: PlannedDocument, connection: PreviewConnection) -> dict[str, Any] | None:
+    """How the document's tax reaches QuickBooks Online, and what that does to its total in the books."""
+    if connection.target is not BooksTarget.QUICKBOOKS_ONLINE:
+        return None
+    tax = connection.matching.sales_tax
+    if doc.type is DocumentType.PAYMENT:
+        if tax is SalesTax.PLAN:
+            return None
+        return {"mode": tax.value, "note": "pays the invoice's balance as QuickBooks keeps it, its tax included"}
+    if doc.type not in _TAXED:
+        return None
+    order_tax = sum((line.amount for line in doc.lines if line.kind is LineKind.TAX), Decimal(0))
+    if tax is SalesTax.PLAN:
+        note = "the order's tax is sent as a line; QuickBooks, told to add none of its own, keeps this total"
+        return {"mode": tax.value, "order_tax": str(order_tax), "books_total": str(doc.total), "note": note}
+    sent = doc.total - order_tax
+    return {"mode": tax.value, "order_tax": str(order_tax), "sent_total": str(sent), "books_total": None,
+            "note": f"the order's tax line ({order_tax}) is left out; QuickBooks adds its own tax on the lines coded "
+            f"TAX, so the books' total is {sent} plus that tax, not {doc.total}"}  # fmt: skip
 
 
 def _document(doc: PlannedDocument, number: str | None, target: BooksTarget) -> dict[str, Any]:

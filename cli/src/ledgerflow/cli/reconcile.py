@@ -95,6 +95,7 @@ class IntentRow:
     external_id: str | None
     error: str | None
     updated_at: datetime
+    total: Decimal | None = None  # the total the books answered when the writer posted it
 
 
 @dataclass
@@ -132,7 +133,8 @@ async def read_tenant_state(database_url: str, tenant: str, stuck_after: timedel
             for row in await _rows(conn, "SELECT * FROM ledger_writer.document_intents WHERE tenant_id = $1", tenant):
                 error = json.loads(row["error"])["message"] if row["error"] else None
                 state.intents[row["document_key"]] = IntentRow(row["entity"], row["doc_number"], row["status"],
-                                                             row["external_id"], error, row["updated_at"])  # fmt: skip
+                                                             row["external_id"], error, row["updated_at"],
+                                                             row["total"])  # fmt: skip
             for schema in SERVICE_SCHEMAS:
                 count = await _count(conn, f"""SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL
                                                AND message_key = $1 AND created_at < now() - $2::interval""",
@@ -232,7 +234,16 @@ def _check_created(result: Reconciliation, doc: PlannedRow, intent: IntentRow | 
     result.posted += 1
     claimed[_group(entity, record)] += 1
     currency = (record.get("CurrencyRef") or {}).get("value") or "USD"
-    if quantize(Decimal(str(record.get("TotalAmt", 0))), currency) != quantize(doc.total, currency):
+    expected = doc.total
+    # Where QuickBooks computed the tax (matching.sales_tax: books), the total it answered when the document was
+    # posted is the one to keep: the invoice's, and the payment's sized from it.
+    taxed = _books_taxed(record) or (entity == "Payment" and any(
+        _books_taxed(invoice) for line in record.get("Line") or [] for link in line.get("LinkedTxn") or []
+        if (invoice := books.get("Invoice", {}).get(str(link.get("TxnId")))) is not None
+    ))  # fmt: skip
+    if intent is not None and intent.total is not None and taxed:
+        expected = intent.total
+    if quantize(Decimal(str(record.get("TotalAmt", 0))), currency) != quantize(expected, currency):
         result.wrong_amounts += 1
         result.problems.append(
             Problem(
@@ -242,6 +253,10 @@ def _check_created(result: Reconciliation, doc: PlannedRow, intent: IntentRow | 
                 f"{entity} {record['Id']} totals {record.get('TotalAmt')}, planned {doc.total}",
             )
         )
+
+
+def _books_taxed(record: dict[str, Any]) -> bool:
+    return Decimal(str((record.get("TxnTaxDetail") or {}).get("TotalTax") or 0)) != 0
 
 
 def _group(entity: str, record: dict[str, Any]) -> tuple[str, ...]:

@@ -20,7 +20,14 @@ from ledgerflow.contracts.commands import LedgerCommand, NumberedDocument
 from ledgerflow.contracts.dead_letter import DeadLetter, ErrorDetail
 from ledgerflow.contracts.envelope import ConnectionId, MessageMeta, TenantId, derive_message_id
 from ledgerflow.contracts.events import DocumentOutcome, LedgerEvent, LedgerStatus
-from ledgerflow.contracts.matching import CustomerMatch, ItemMatch, MatchingPolicy, WhenMissing
+from ledgerflow.contracts.matching import (
+    CurrencyCustomers,
+    CustomerMatch,
+    ItemMatch,
+    MatchingPolicy,
+    SalesTax,
+    WhenMissing,
+)
 from ledgerflow.contracts.messages import MESSAGE_MODELS, OrderNormalized, RawOrderEnvelope
 from ledgerflow.contracts.money import Money, currency_exponent, quantize
 from ledgerflow.contracts.numbering import (
@@ -56,6 +63,7 @@ __all__ = [
     "Channel",
     "CollisionPolicy",
     "ConnectionId",
+    "CurrencyCustomers",
     "Customer",
     "CustomerMatch",
     "DeadLetter",
@@ -88,6 +96,7 @@ __all__ = [
     "ReferenceItem",
     "ReferenceSyncRequest",
     "ResyncRequest",
+    "SalesTax",
     "ShippingLine",
     "TargetLimits",
     "TaxLine",

@@ -42,6 +42,7 @@ class BooksRecord:
     total: Decimal | None = None
     balance: Decimal | None = None
     memo: str | None = None
+    trace_id: str | None = None  # the books' id for the call that wrote it (QuickBooks Online's intuit_tid)
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ class BooksError(Exception):
 class Refused(BooksError):
     """The books refused this document: the order fails with the books' reason; others are unaffected."""
 
-    def __init__(self, error: ErrorDetail) -> None:
+    def __init__(self, error: ErrorDetail, trace_id: str | None = None) -> None:
         super().__init__(error.message)
         self.error = error
+        self.trace_id = trace_id  # the books' id for the refused call
 
 
 class NumberTaken(Refused):

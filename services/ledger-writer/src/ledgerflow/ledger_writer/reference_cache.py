@@ -63,3 +63,17 @@ def _know(tenant: str, kind: str, name: str, external_id: str) -> None:
     if len(_KNOWN) >= _KNOWN_MAX:
         _KNOWN.clear()
     _KNOWN[(tenant, kind, name)] = external_id
+
+
+async def forget_id(pool: asyncpg.Pool, tenant: str, kinds: tuple[str, ...], external_id: str) -> list[str]:
+    """Every name cached for a record the books no longer let us use (made inactive there); the names forgotten."""
+    rows = await pool.fetch(
+        """DELETE FROM reference_cache WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND external_id = $3
+           RETURNING kind, name""",
+        tenant,
+        list(kinds),
+        external_id,
+    )
+    for row in rows:
+        _KNOWN.pop((tenant, row["kind"], row["name"]), None)
+    return [str(row["name"]) for row in rows]

@@ -18,6 +18,9 @@ def main() -> None:
     parser.add_argument("--access-token-seconds", type=float, default=3600.0)
     parser.add_argument("--refresh-token-seconds", type=float, default=100 * 24 * 3600.0)
     parser.add_argument("--custom-txn-numbers", choices=("on", "off"), default="on")
+    parser.add_argument("--rules", default=None, help="switches, e.g. line_ex_on_update=refuse (docs/simulator.md)")
+    parser.add_argument("--sales-tax-rate", default=None, help="new companies use automated sales tax at this %%")
+    parser.add_argument("--multi-currency", choices=("on", "off"), default="on")
     parser.add_argument("--retry-after", type=int, default=None, help="send Retry-After with every 429")
     args = parser.parse_args()
     serve(
@@ -32,6 +35,9 @@ def main() -> None:
             custom_txn_numbers=args.custom_txn_numbers == "on",
             retry_after=args.retry_after,
             admin_token=args.admin_token,
+            rules=args.rules,
+            sales_tax_rate=args.sales_tax_rate,
+            multi_currency=args.multi_currency == "on",
         )
     )
 

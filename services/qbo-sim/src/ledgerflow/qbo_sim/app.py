@@ -6,24 +6,30 @@ import asyncio
 import hmac
 import json
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledgerflow.qbo_sim.auth import TokenIssuer, TokenLifetimes
 from ledgerflow.qbo_sim.books import dump
 from ledgerflow.qbo_sim.chaos import FaultPlan
 from ledgerflow.qbo_sim.company import INDEXED_FIELDS, Company, Preferences
-from ledgerflow.qbo_sim.entities import RESOURCES, Books, Rules
+from ledgerflow.qbo_sim.entities import DEACTIVATED_NAMES, RESOURCES, Books, Rules
 from ledgerflow.qbo_sim.errors import (
     QboFault,
+    invalid_id,
+    invalid_query,
+    object_not_found,
     required_missing,
     server_time,
     stale_object,
@@ -32,7 +38,8 @@ from ledgerflow.qbo_sim.errors import (
     unsupported,
 )
 from ledgerflow.qbo_sim.limits import Limits, Throttle
-from ledgerflow.qbo_sim.query import indexed_equality, parse, run
+from ledgerflow.qbo_sim.query import Condition, Query, indexed_equality, parse, run
+from ledgerflow.qbo_sim.schema import unqueryable
 
 MAX_BATCH_ITEMS = 30
 MAX_REQUEST_ID = 50
@@ -40,16 +47,48 @@ MAX_BATCH_REQUEST_ID = 36
 PURCHASE_CUSTOM_NUMBERS = "VendorAndPurchasesPrefs.UseCustomTxnNumbers"
 
 
-def _encode(value: Any) -> Any:
-    # QuickBooks sends amounts as JSON numbers; the shortest float repr round-trips them exactly.
+def _encode(value: Any) -> str:
+    """JSON text in which amounts are number literals with their scale, as QuickBooks writes them (``100.00``,
+    ``337.50``): the standard encoder can only write a Decimal through a float (``100``, ``337.5``)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_encode(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_encode(v) for v in value) + "]"
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
+        return format(value, "f")
+    return json.dumps(value)
 
 
 def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, default=_encode), status_code=status, media_type="application/json",
-                    headers=headers)  # fmt: skip
+    # Recorded: success answers say the charset, fault answers do not.
+    media_type = "application/json;charset=utf-8" if status == 200 else "application/json"
+    return Response(_encode(body), status_code=status, media_type=media_type, headers=headers)
+
+
+def new_tid() -> str:
+    """An ``intuit_tid`` in the shape QuickBooks gives it (``1-66f5a3b2-2d1d4c7a5e0b1b1a3c5e7f90``)."""
+    raw = uuid.uuid4().hex
+    return f"1-{raw[:8]}-{raw[8:32]}"
+
+
+class IntuitTid:
+    """Every answer, API, token endpoint and errors alike, carries an ``intuit_tid`` header: what Intuit's
+    support asks for to find a request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/admin"):
+            await self.app(scope, receive, send)
+            return
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"intuit_tid", new_tid().encode())]}
+            await send(message)
+
+        await self.app(scope, receive, tagged)
 
 
 class ConnectionDropped(Exception):
@@ -91,18 +130,20 @@ class Simulator:
         self.faults = faults or FaultPlan()
         self.rules = rules or Rules()
         self.custom_txn_numbers = custom_txn_numbers
+        self.multi_currency = True
+        self.sales_tax_rate: Decimal | None = None
         self.companies: dict[str, Company] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def company(self, realm_id: str) -> Company:
         if realm_id not in self.companies:
-            self.companies[realm_id] = Company(
-                realm_id=realm_id, preferences=Preferences(custom_txn_numbers=self.custom_txn_numbers)
-            )
+            preferences = Preferences(custom_txn_numbers=self.custom_txn_numbers, multi_currency=self.multi_currency,
+                                      sales_tax_rate=self.sales_tax_rate)  # fmt: skip
+            self.companies[realm_id] = Company(realm_id=realm_id, preferences=preferences)
         return self.companies[realm_id]
 
-    def books(self, realm_id: str) -> Books:
-        return Books(self.company(realm_id), self.rules)
+    def books(self, realm_id: str, hidden: frozenset[str] = frozenset()) -> Books:
+        return Books(self.company(realm_id), self.rules, hidden)
 
     # ---- the v3 API ---------------------------------------------------------------------------
 
@@ -155,8 +196,10 @@ class Simulator:
             return DroppedResponse()
         return json_response(answer, status)
 
-    def _operate(self, realm: str, entity: str, params: Any, body: dict[str, Any]) -> dict[str, Any]:
-        books = self.books(realm)
+    def _operate(
+        self, realm: str, entity: str, params: Any, body: dict[str, Any], hidden: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        books = self.books(realm, hidden)
         operation = params.get("operation", "create" if "Id" not in body else "update")
         include = params.get("include", "")
         allow_duplicate = "allowduplicatedocnum" in include
@@ -177,10 +220,14 @@ class Simulator:
         entity = RESOURCES.get(request.path_params["resource"].lower())
         if entity is None:
             raise unsupported(request.url.path)
-        record = self.company(realm).get(entity, request.path_params["id"])
+        entity_id = request.path_params["id"]
+        if entity != "TaxCode" and not entity_id.isdigit():
+            fault = invalid_id(entity_id).body()
+            del fault["time"]  # recorded without one
+            return json_response(fault, 400)
+        record = self.company(realm).get(entity, entity_id)
         if record is None:
-            raise QboFault("610", "Object Not Found", f"Object Not Found : Something you're trying to use has "
-                           f"been made inactive or deleted. ({entity} Id={request.path_params['id']})")  # fmt: skip
+            raise object_not_found(entity, entity_id)
         return json_response({entity: record, "time": server_time()})
 
     async def query(self, request: Request) -> Response:
@@ -195,12 +242,23 @@ class Simulator:
 
     def _run_query(self, realm: str, statement: str) -> dict[str, Any]:
         parsed = parse(statement)
-        if parsed.entity not in RESOURCES.values():
-            raise QboFault("4000", "Error parsing query", f"QueryParserError: unknown entity {parsed.entity}")
+        entity = self._entity_named(parsed.entity)
+        parsed = _active_only_by_default(Query(**{**parsed.__dict__, "entity": entity}))
+        if self.rules.filterable_fields_only:
+            for condition in parsed.conditions:
+                if unqueryable(entity, condition.field):
+                    raise invalid_query(f"property '{condition.field}' is not queryable")
         company = self.company(realm)
         narrowed = indexed_equality(parsed, INDEXED_FIELDS)
         records = company.find(parsed.entity, *narrowed) if narrowed else company.table(parsed.entity).values()
         return run(parsed, records)
+
+    def _entity_named(self, name: str) -> str:
+        if name in RESOURCES.values():
+            return name
+        if self.rules.query_entity_case == "insensitive" and name.lower() in RESOURCES:
+            return RESOURCES[name.lower()]
+        raise invalid_query(f"invalid context declaration: {name}")
 
     async def preferences(self, request: Request) -> Response:
         return await self.api(request, self._preferences)
@@ -238,12 +296,15 @@ class Simulator:
             if request_id is not None and request_id in company.responses:
                 status, answer = company.responses[request_id]
                 return json_response(answer, status)
-            answer = {"BatchItemResponse": [self._batch_item(realm, item) for item in items], "time": server_time()}
+            # The items of one batch cannot see each other's results: what one creates, the next cannot use.
+            created: set[str] = set()
+            answers = [self._batch_item(realm, item, created) for item in items]
+            answer = {"BatchItemResponse": answers, "time": server_time()}
             if request_id is not None:
                 company.responses[request_id] = (200, answer)
         return json_response(answer)
 
-    def _batch_item(self, realm: str, item: dict[str, Any]) -> dict[str, Any]:
+    def _batch_item(self, realm: str, item: dict[str, Any], created: set[str]) -> dict[str, Any]:
         bid = item.get("bId")
         try:
             if "Query" in item:
@@ -253,7 +314,9 @@ class Simulator:
                 raise QboFault("2020", "Required param missing", "No entity in batch item")
             operation = item.get("operation", "create")
             params = {"operation": operation, "include": item.get("optionsData", "")}
-            return {"bId": bid, entity: self._operate(realm, entity, params, item[entity])}
+            record = self._operate(realm, entity, params, item[entity], frozenset(created))
+            created.add(str(record.get("Id")))
+            return {"bId": bid, entity: record}
         except QboFault as fault:
             return {"bId": bid, "Fault": fault.body()["Fault"]}
 
@@ -277,6 +340,30 @@ class Simulator:
 
     async def admin_books(self, request: Request) -> Response:
         return json_response(dump(self.company(request.path_params["realm"])))
+
+    async def admin_company(self, request: Request) -> Response:
+        """A company's settings a bookkeeper changes in QuickBooks: automated sales tax and multicurrency."""
+        prefs = self.company(request.path_params["realm"]).preferences
+        if request.method == "PUT":
+            body = await _json_body(request)
+            unknown = set(body) - {"sales_tax_rate", "multi_currency"}
+            if unknown:
+                return json_response({"error": f"unknown company settings: {', '.join(sorted(unknown))}"}, 400)
+            if "sales_tax_rate" in body:
+                rate = body["sales_tax_rate"]
+                prefs.sales_tax_rate = None if rate is None else Decimal(str(rate))
+            if "multi_currency" in body:
+                prefs.multi_currency = bool(body["multi_currency"])
+        return json_response({"sales_tax_rate": prefs.sales_tax_rate, "multi_currency": prefs.multi_currency})
+
+    async def admin_rules(self, request: Request) -> Response:
+        """The switches for what the sources leave open (docs/simulator.md), for every company."""
+        if request.method == "PUT":
+            try:
+                self.rules = Rules.from_dict(await _json_body(request))
+            except (TypeError, ValueError) as exc:
+                return json_response({"error": str(exc)}, 400)
+        return json_response(self.rules.as_dict())
 
     async def admin_traffic(self, request: Request) -> Response:
         """Requests a company's API took and refused, and the most it had in flight at once."""
@@ -325,13 +412,29 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _active_only_by_default(query: Query) -> Query:
+    """A plain query of a name list answers only active records; asking about ``Active`` shows the others."""
+    if query.entity not in DEACTIVATED_NAMES or any(c.field == "Active" for c in query.conditions):
+        return query
+    return Query(**{**query.__dict__, "conditions": (*query.conditions, Condition("Active", "=", True))})
+
+
 async def _fault_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QboFault)
     headers = None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'}
     if exc.status == 429:
         retry_after = request.app.state.retry_after
         headers = {"Retry-After": str(retry_after)} if retry_after else None
     return json_response(exc.body(), exc.status, headers)
+
+
+async def _no_such_path(request: Request, exc: Exception) -> Response:
+    """An unknown path or method is a 400 Fault, as QuickBooks answers it, not a bare 404."""
+    assert isinstance(exc, HTTPException)
+    relative = request.url.path.split("/v3/company/", 1)[-1].partition("/")[2] or request.url.path
+    return await _fault_handler(request, unsupported(relative))
 
 
 ADMIN_HEADER = "X-Ledgerflow-Admin"
@@ -370,12 +473,15 @@ def create_app(
             Route("/admin/realms/{realm}/connect", _admin_only(sim, sim.admin_connect), methods=["POST"]),
             Route("/admin/realms/{realm}/books", _admin_only(sim, sim.admin_books), methods=["GET"]),
             Route("/admin/realms/{realm}/traffic", _admin_only(sim, sim.admin_traffic), methods=["GET"]),
+            Route("/admin/realms/{realm}/company", _admin_only(sim, sim.admin_company), methods=["GET", "PUT"]),
+            Route("/admin/rules", _admin_only(sim, sim.admin_rules), methods=["GET", "PUT"]),
             Route(
                 "/admin/realms/{realm}/entities/{resource}", _admin_only(sim, sim.admin_keyed_by_hand), methods=["POST"]
             ),
             Route("/health", sim.health, methods=["GET"]),
         ],
-        exception_handlers={QboFault: _fault_handler},
+        exception_handlers={QboFault: _fault_handler, 404: _no_such_path, 405: _no_such_path},
+        middleware=[Middleware(IntuitTid)],
     )
     app.state.simulator = sim
     app.state.retry_after = retry_after

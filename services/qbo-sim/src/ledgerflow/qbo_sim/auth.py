@@ -34,8 +34,8 @@ class TokenIssuer:
     _refresh: dict[str, Grant] = field(default_factory=dict)
 
     def connect(self, realm: str) -> dict[str, object]:
-        """What the authorization-code exchange returns once a company has been connected."""
-        return self._issue(realm)
+        """What connecting a company gives: the code exchange's tokens, and the realm the redirect carries."""
+        return {**self._issue(realm), "realmId": realm}
 
     def refresh(self, refresh_token: str) -> dict[str, object] | None:
         """A new access token and a new refresh token; the old refresh token stops working (rotation)."""
@@ -52,7 +52,7 @@ class TokenIssuer:
         if grant is None:
             raise authentication_failed("Token invalid")
         if grant.expires_at <= time.monotonic():
-            raise authentication_failed("Token expired")
+            raise authentication_failed(f"Token expired: {token[:20]}")
         if grant.realm != realm:
             raise authorization_failed(realm)
 
@@ -67,5 +67,4 @@ class TokenIssuer:
             "expires_in": int(self.lifetimes.access_seconds),
             "refresh_token": refresh,
             "x_refresh_token_expires_in": int(self.lifetimes.refresh_seconds),
-            "realmId": realm,
         }

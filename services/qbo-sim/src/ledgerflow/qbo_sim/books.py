@@ -23,7 +23,9 @@ def dump(company: Company) -> dict[str, Any]:
                     "currency": (record.get("CurrencyRef") or {}).get("value"),
                     "total": record.get("TotalAmt"),
                     "balance": record.get("Balance", record.get("UnappliedAmt")),
-                    "status": record.get("status") or record.get("TxnStatus") or record.get("POStatus"),
+                    "status": "Voided"
+                    if record["Id"] in company.voided
+                    else record.get("TxnStatus") or record.get("POStatus"),
                     "memo": record.get("PrivateNote"),
                     "reference": record.get("PaymentRefNum"),
                     "linked": [f"{link['TxnType']}:{link['TxnId']}" for link in record.get("LinkedTxn", [])],

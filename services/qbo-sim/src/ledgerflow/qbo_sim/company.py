@@ -45,6 +45,10 @@ class Preferences:
     custom_txn_numbers: bool = True
     purchase_custom_txn_numbers: bool = True
     sync_token: int = 0
+    # Automated sales tax: the rate (percent) on lines coded TAX; None for a company that does not charge tax.
+    sales_tax_rate: Decimal | None = None
+    # Off in a new QuickBooks company; on in the simulator, as in the companies that sell in other currencies.
+    multi_currency: bool = True
 
     def entity(self) -> dict[str, Any]:
         return {
@@ -60,7 +64,11 @@ class Preferences:
                     }
                 ]
             },
-            "CurrencyPrefs": {"HomeCurrency": {"value": HOME_CURRENCY}, "MultiCurrencyEnabled": True},
+            "CurrencyPrefs": {"HomeCurrency": {"value": HOME_CURRENCY}, "MultiCurrencyEnabled": self.multi_currency},
+            "TaxPrefs": {
+                "UsingSalesTax": self.sales_tax_rate is not None,
+                "PartnerTaxEnabled": self.sales_tax_rate is not None,
+            },
         }
 
 
@@ -79,6 +87,8 @@ class Company:
     _index: defaultdict[tuple[str, str], defaultdict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
+    # Voided documents: QuickBooks marks them only with the memo "Voided"; the books listing still says so.
+    voided: set[str] = field(default_factory=set)
     _next_id: int = 1
 
     def __post_init__(self) -> None:

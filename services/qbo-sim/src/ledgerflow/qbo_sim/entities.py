@@ -5,25 +5,35 @@ Every rule answers with the error code QuickBooks Online gives for it (see error
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ledgerflow.qbo_sim import forms
 from ledgerflow.qbo_sim.company import HOME_CURRENCY, Company, round_money
 from ledgerflow.qbo_sim.errors import (
     QboFault,
     business_rule,
     duplicate_doc_number,
     duplicate_name,
+    inactive_reference,
+    invalid_reference,
     object_not_found,
     required_missing,
     stale_object,
+    string_length,
+    unknown_property,
     unsupported,
 )
+from ledgerflow.qbo_sim.schema import check_properties
+from ledgerflow.qbo_sim.tax import tax_detail
 
 DOC_NUMBER_LIMIT = 21
 ZERO = Decimal(0)
+_DELETED = re.compile(r"(.*) \(deleted(?:-\d+)?\)")
 
 # URL resource name -> entity name, as in /v3/company/{realm}/{resource}.
 RESOURCES: dict[str, str] = {
@@ -43,6 +53,9 @@ RESOURCES: dict[str, str] = {
     "purchaseorder": "PurchaseOrder",
 }
 NAME_LISTS = ("Customer", "Vendor")
+# Lists whose inactive records a plain query leaves out and whose deactivation frees the name.
+DEACTIVATED_NAMES = {"Customer": "DisplayName", "Vendor": "DisplayName", "Item": "Name", "Account": "Name",
+                     "Class": "Name", "Department": "Name"}  # fmt: skip
 CLASSIFICATIONS = ("Class", "Department")  # Department is what the QuickBooks Online UI calls a location
 SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
 TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
@@ -55,8 +68,10 @@ TXN_TYPE_LABELS = {
     "PurchaseOrder": "Purchase Order",
 }
 ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Group", "Category")
+ITEM_ACCOUNTS = ("IncomeAccountRef", "ExpenseAccountRef")
 INVENTORY_REQUIRED = ("QtyOnHand", "InvStartDate", "AssetAccountRef", "IncomeAccountRef", "ExpenseAccountRef")
-READ_ONLY = ("TotalAmt", "Balance", "HomeTotalAmt", "UnappliedAmt", "RemainingCredit", "MetaData", "domain")
+READ_ONLY = ("TotalAmt", "Balance", "HomeTotalAmt", "HomeBalance", "UnappliedAmt", "RemainingCredit", "MetaData",
+             "domain", "status")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,20 +80,60 @@ class Rules:
 
     estimate_closed_status: str = "Closed"
     purchase_order_needs_ap_account: bool = True
+    # Whether QuickBooks takes back the LineEx it put on a payment's lines, in an update (D16): "accept" or
+    # "refuse" (2010 naming LineEx).
+    line_ex_on_update: str = "accept"
+    # Whether a query on a field Intuit's reference does not list as filterable is refused (4001), as
+    # integrators report; the fault text was not captured (D13).
+    filterable_fields_only: bool = True
+    # Intuit's own samples query ``from estimate``; older notes say entity names are case-sensitive (D10):
+    # "insensitive" or "sensitive" (4001).
+    query_entity_case: str = "insensitive"
+
+    def __post_init__(self) -> None:
+        choices = {"line_ex_on_update": ("accept", "refuse"), "query_entity_case": ("insensitive", "sensitive")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Rules:
+        known = {f.name for f in dataclass_fields(cls)}
+        unknown = set(body) - known
+        if unknown:
+            raise ValueError(f"unknown rules: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        return cls(**body)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> Rules:
+        """``line_ex_on_update=refuse,filterable_fields_only=false`` (``ledgerflow sim --rules``)."""
+        values: dict[str, Any] = {}
+        for part in (spec or "").split(","):
+            if not part.strip():
+                continue
+            key, _, raw = part.strip().partition("=")
+            values[key] = {"true": True, "false": False}.get(raw.lower(), raw)
+        return cls.from_dict(values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Books:
     """The operations of the v3 API on one company."""
 
-    def __init__(self, company: Company, rules: Rules | None = None) -> None:
+    def __init__(self, company: Company, rules: Rules | None = None, hidden: frozenset[str] = frozenset()) -> None:
         self.company = company
         self.rules = rules or Rules()
+        # Records created earlier in the same batch: its items cannot see each other's results.
+        self.hidden = hidden
 
     # ---- create -------------------------------------------------------------------------------
 
     def create(self, entity: str, body: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
         if entity == "TaxCode":
             raise unsupported("/taxcode (create)")
+        check_properties(entity, body)
         fields = self._validated(entity, body, existing=None, allow_duplicate=allow_duplicate)
         record = self.company.store(entity, fields)
         self._after_write(entity, record, previous=None)
@@ -87,7 +142,11 @@ class Books:
     # ---- update (full or sparse) --------------------------------------------------------------
 
     def update(self, entity: str, body: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
+        check_properties(entity, body)
         record = self._current(entity, body)
+        lines = [line for line in body.get("Line") or [] if isinstance(line, dict)]
+        if entity == "Payment" and self.rules.line_ex_on_update == "refuse" and any("LineEx" in x for x in lines):
+            raise unknown_property("LineEx", ["Amount", "LinkedTxn"])
         previous = dict(record)
         # A sparse update changes only the fields sent; a full update replaces the writable fields.
         merged = (
@@ -95,10 +154,16 @@ class Books:
             if body.get("sparse") is True
             else _writable(entity, body)
         )
+        if body.get("sparse") is True and "TxnTaxDetail" not in body:
+            merged.pop("TxnTaxDetail", None)  # computed again, unless the client states the tax
+        _rename_on_deactivation(self.company, entity, record, merged)
         fields = self._validated(entity, merged, existing=record, allow_duplicate=allow_duplicate)
         kept: dict[str, Any] = {k: record[k] for k in ("Id", "SyncToken", "MetaData", "domain") if k in record}
+        if {**fields, **kept, "sparse": False} == record:
+            return record  # nothing changed: QuickBooks keeps the SyncToken and the time of the last change
         record.clear()
-        record.update({**fields, **kept, "sparse": bool(body.get("sparse"))})
+        # Always false in answers, even to a sparse update (recorded).
+        record.update({**fields, **kept, "sparse": False})
         Company.touch(record)
         self.company.reindex(entity, record, previous)
         self._after_write(entity, record, previous=previous)
@@ -133,7 +198,7 @@ class Books:
         if "Balance" in record:
             record["Balance"] = ZERO
         record["PrivateNote"] = "Voided"
-        record["status"] = "Voided"
+        self.company.voided.add(record["Id"])
         Company.touch(record)
         return record
 
@@ -178,8 +243,10 @@ class Books:
             return None
         value = str(ref["value"])
         record = self.company.get(entity, value)
-        if record is None or not record.get("Active", True):
-            raise object_not_found(entity, value)
+        if record is None or value in self.hidden:
+            raise invalid_reference(name, entity, value)
+        if not record.get("Active", True):
+            raise inactive_reference(entity, value)
         return value
 
     def _unique_name(self, entities: tuple[str, ...], field: str, name: str, existing: dict[str, Any] | None) -> None:
@@ -195,14 +262,55 @@ class Books:
         if not name:
             raise QboFault("6080", "No Name Provided", "Please provide a name (DisplayName or GivenName/FamilyName).")
         self._unique_name(NAME_LISTS, "DisplayName", name, existing)
-        return {**body, "DisplayName": name, "Active": body.get("Active", True), "Balance": ZERO}
+        currency = (
+            _currency(body)
+            if "CurrencyRef" in body
+            else (existing or {}).get("CurrencyRef", {}).get("value", HOME_CURRENCY)
+        )
+        self._check_currency_allowed(currency)
+        changed = existing is not None and currency != existing.get("CurrencyRef", {}).get("value", currency)
+        if existing is not None and changed and self._has_transactions(entity, existing["Id"]):
+            raise business_rule("You can't change the currency of a customer or vendor that has transactions.")
+        fields = {**body, "DisplayName": name, "Active": body.get("Active", True), "Balance": ZERO,
+                  "CurrencyRef": forms.currency_ref(currency), "FullyQualifiedName": name,
+                  "PrintOnCheckName": body.get("PrintOnCheckName", name)}  # fmt: skip
+        if entity == "Customer":
+            fields.update({"Taxable": body.get("Taxable", True), "Job": body.get("Job", False),
+                           "BillWithParent": body.get("BillWithParent", False), "BalanceWithJobs": ZERO,
+                           "PreferredDeliveryMethod": body.get("PreferredDeliveryMethod", "Print")})  # fmt: skip
+        return fields
+
+    def _check_currency_allowed(self, currency: str) -> None:
+        if currency != HOME_CURRENCY and not self.company.preferences.multi_currency:
+            raise business_rule(f"Multicurrency is off in this company: {currency} cannot be used.")
+
+    def _has_transactions(self, entity: str, record_id: str) -> bool:
+        field = "CustomerRef" if entity == "Customer" else "VendorRef"
+        return any(
+            (r.get(field) or {}).get("value") == record_id for t in TRANSACTIONS for r in self.company.table(t).values()
+        )
+
+    def _check_customer_currency(self, customer: str | None, currency: str) -> None:
+        """A customer has one currency, and its transactions are in it."""
+        self._check_currency_allowed(currency)
+        if customer is None:
+            return
+        record = self.company.get("Customer", customer)
+        own = ((record or {}).get("CurrencyRef") or {}).get("value", HOME_CURRENCY)
+        if own != currency:
+            raise business_rule(
+                f"The transaction's currency ({currency}) must be the customer's currency ({own}). A customer "
+                "has one currency: use a customer of that currency."
+            )
 
     def _item(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         name = body.get("Name")
         if not name:
             raise required_missing("Name")
         self._unique_name(("Item",), "Name", name, existing)
-        item_type = body.get("Type", "NonInventory")
+        item_type = body.get("Type")
+        if item_type is None:
+            raise required_missing("Type")  # required since minorversion 4
         if item_type not in ITEM_TYPES:
             raise QboFault("2170", "Invalid Enumeration", f"Type: {item_type}", element="Type")
         if existing is not None and existing.get("TrackQtyOnHand") and body.get("TrackQtyOnHand") is False:
@@ -211,6 +319,13 @@ class Books:
             for field in ("TrackQtyOnHand", *INVENTORY_REQUIRED):
                 if body.get(field) is None:
                     raise required_missing(field)
+        if item_type in ("NonInventory", "Service") and not any(_has_ref(body, ref) for ref in ITEM_ACCOUNTS):
+            raise QboFault(
+                "2020",
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter ExpenseAccountRef or IncomeAccountRef is missing in the request",
+                element="IncomeAccountRef",
+            )
         for ref in ("AssetAccountRef", "IncomeAccountRef", "ExpenseAccountRef"):
             self._ref(body, ref, "Account", required=False)
         self._ref(body, "PrefVendorRef", "Vendor", required=False)
@@ -244,12 +359,33 @@ class Books:
     ) -> dict[str, Any]:
         currency = _currency(body)
         customer = self._ref(body, "CustomerRef", "Customer", required=entity in ("Invoice", "Estimate", "CreditMemo"))
+        self._check_customer_currency(customer, currency)
         if entity == "RefundReceipt":
             self._ref(body, "DepositToAccountRef", "Account", required=True)
         self._classified(body)
-        lines, total = self._sales_lines(body.get("Line"), currency)
-        fields = {**body, "Line": lines, "TotalAmt": total, "CurrencyRef": {"value": currency}}
+        lines, net = self._sales_lines(body.get("Line"), currency, (existing or {}).get("Line") or [])
+        customer_record = self.company.get("Customer", customer) if customer else None
+        taxable = bool((customer_record or {}).get("Taxable", True))
+        taxed = tax_detail(lines, self.company.preferences.sales_tax_rate, taxable, body.get("TxnTaxDetail"), currency)
+        total = round_money(net + taxed["TotalTax"], currency)
+        fields = {**body, "Line": [*forms.sales_lines(self.company, lines), forms.subtotal_line(lines)],
+                  "TotalAmt": total, "CurrencyRef": forms.currency_ref(currency), "TxnTaxDetail": taxed,
+                  "CustomerRef": forms.named(self.company, body.get("CustomerRef"), "Customer", "DisplayName"),
+                  "ApplyTaxAfterDiscount": False, "PrintStatus": body.get("PrintStatus", "NotSet"),
+                  "EmailStatus": body.get("EmailStatus", "NotSet")}  # fmt: skip
+        if fields["CustomerRef"] is None:
+            del fields["CustomerRef"]
         fields.setdefault("TxnDate", _today())
+        if entity == "Invoice":
+            fields.setdefault("DueDate", fields["TxnDate"])
+        if entity == "SalesReceipt" and not _has_ref(body, "DepositToAccountRef"):
+            deposit = forms.default_deposit(self.company)
+            if deposit is not None:
+                fields["DepositToAccountRef"] = deposit
+        if currency != HOME_CURRENCY:
+            rate = _money(body.get("ExchangeRate", 1), "ExchangeRate")
+            fields["ExchangeRate"] = rate
+            fields["HomeTotalAmt"] = round_money(total * rate, HOME_CURRENCY)
         number = self._doc_number(entity, body, existing, allow_duplicate, self.company.preferences.custom_txn_numbers)
         if number is not None:
             fields["DocNumber"] = number
@@ -262,6 +398,8 @@ class Books:
             if applied > total:
                 raise business_rule(f"The invoice total {total} is less than the {applied} already paid on it.")
             fields["Balance"] = total - applied
+            if currency != HOME_CURRENCY:
+                fields["HomeBalance"] = round_money(fields["Balance"] * fields["ExchangeRate"], HOME_CURRENCY)
             payment_links = [link for link in (existing or {}).get("LinkedTxn", []) if link.get("TxnType") == "Payment"]
             fields["LinkedTxn"] = [*client_links, *payment_links]
         elif entity == "Estimate":
@@ -273,12 +411,17 @@ class Books:
             fields["Balance"] = ZERO
         return fields
 
-    def _sales_lines(self, lines: Any, currency: str) -> tuple[list[dict[str, Any]], Decimal]:
-        if not isinstance(lines, list) or not lines:
+    def _sales_lines(
+        self, lines: Any, currency: str, existing: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Decimal]:
+        if not isinstance(lines, list) or not forms.without_subtotals(lines):
             raise required_missing("Line")
         total = ZERO
         stored = []
-        for number, line in enumerate(lines, start=1):
+        # A line sent again with its Id keeps it; a new line takes the next id after the document's last.
+        known = {str(line["Id"]) for line in existing if line.get("Id")}
+        next_id = max((int(i) for i in known if i.isdigit()), default=0) + 1
+        for number, line in enumerate(forms.without_subtotals(lines), start=1):
             detail_type = line.get("DetailType")
             amount = round_money(_money(line.get("Amount", 0), "Line.Amount"), currency)
             if detail_type == "SalesItemLineDetail":
@@ -293,9 +436,12 @@ class Books:
                 self._ref(detail, "ClassRef", "Class", required=False)
                 _check_tax_code(detail)
                 total -= amount
-            elif detail_type not in ("DescriptionOnly", "SubTotalLineDetail"):
+            elif detail_type != "DescriptionOnly":
                 raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="DetailType")
-            stored.append({**line, "Id": str(number), "LineNum": number, "Amount": amount})
+            line_id = str(line.get("Id") or "")
+            if line_id not in known:
+                line_id, next_id = str(next_id), next_id + 1
+            stored.append({**line, "Id": line_id, "LineNum": number, "Amount": amount})
         return stored, round_money(total, currency)
 
     def _doc_number(
@@ -310,13 +456,7 @@ class Books:
             return _next_in_sequence(self.company.last_doc_number.get(entity))
         number = str(number)
         if len(number) > DOC_NUMBER_LIMIT:
-            raise QboFault(
-                "6000",
-                "A business validation error has occurred while processing your request",
-                f"String length is either shorter or longer than supported by specification. Min:0 Max:"
-                f"{DOC_NUMBER_LIMIT} supported. Supplied length:{len(number)}",
-                element="DocNumber",
-            )
+            raise string_length("DocNumber", DOC_NUMBER_LIMIT, len(number))
         own = existing["Id"] if existing else None
         if not allow_duplicate:
             for other in self.company.find(entity, "DocNumber", number):
@@ -326,8 +466,8 @@ class Books:
 
     def _check_estimate_link(self, estimate_id: str, customer: str | None) -> None:
         estimate = self.company.get("Estimate", estimate_id)
-        if estimate is None:
-            raise object_not_found("Estimate", estimate_id)
+        if estimate is None or estimate_id in self.hidden:
+            raise invalid_reference("LinkedTxn", "Estimate", estimate_id)
         if customer is not None and estimate["CustomerRef"]["value"] != customer:
             raise QboFault("620", "Transaction can not be linked", "The estimate belongs to another customer.")
         if any(link.get("TxnType") == "Invoice" for link in estimate.get("LinkedTxn", [])):
@@ -343,6 +483,7 @@ class Books:
         if body.get("TotalAmt") is None:
             raise required_missing("TotalAmt")
         currency = _currency(body)
+        self._check_customer_currency(customer, currency)
         total = round_money(_money(body["TotalAmt"], "TotalAmt"), currency)
         own = self.company.applications.get(existing["Id"], {}) if existing else {}
         applied = ZERO
@@ -353,19 +494,27 @@ class Books:
                 if link.get("TxnType") != "Invoice":
                     continue
                 invoice = self.company.get("Invoice", str(link.get("TxnId")))
-                if invoice is None:
-                    raise object_not_found("Invoice", str(link.get("TxnId")))
+                if invoice is None or invoice["Id"] in self.hidden:
+                    raise invalid_reference("LinkedTxn", "Invoice", str(link.get("TxnId")))
                 if invoice["CustomerRef"]["value"] != customer:
                     raise QboFault("620", "Transaction can not be linked", "The invoice belongs to another customer.")
                 due = invoice["Balance"] + own.get(invoice["Id"], ZERO)
                 if amount > due:
                     raise business_rule(f"The payment amount {amount} is more than the amount due {due}.")
                 applied += amount
+                line = {**line, "LineEx": forms.line_ex(invoice)}
             lines.append({**line, "Amount": amount})
         if applied > total:
             raise business_rule(f"The amount applied to invoices ({applied}) exceeds the payment total ({total}).")
-        return {**body, "Line": lines, "TotalAmt": total, "UnappliedAmt": total - applied,
-                "CurrencyRef": {"value": currency}, "TxnDate": body.get("TxnDate") or _today()}  # fmt: skip
+        fields = {**body, "Line": lines, "TotalAmt": total, "UnappliedAmt": total - applied,
+                  "CurrencyRef": forms.currency_ref(currency), "TxnDate": body.get("TxnDate") or _today(),
+                  "CustomerRef": forms.named(self.company, body["CustomerRef"], "Customer", "DisplayName"),
+                  "ProcessPayment": body.get("ProcessPayment", False)}  # fmt: skip
+        if not _has_ref(body, "DepositToAccountRef"):
+            deposit = forms.default_deposit(self.company)
+            if deposit is not None:
+                fields["DepositToAccountRef"] = deposit
+        return fields
 
     def _purchase_order(
         self, body: dict[str, Any], existing: dict[str, Any] | None, allow_duplicate: bool
@@ -462,6 +611,35 @@ def _writable(entity: str, body: dict[str, Any]) -> dict[str, Any]:
     # A payment's total is what the customer paid: an input, where a sales form's total is computed.
     read_only = tuple(f for f in READ_ONLY if not (entity == "Payment" and f == "TotalAmt"))
     return {k: v for k, v in body.items() if k not in (*read_only, "Id", "SyncToken", "sparse")}
+
+
+def _has_ref(body: dict[str, Any], name: str) -> bool:
+    ref = body.get(name)
+    return isinstance(ref, dict) and bool(ref.get("value"))
+
+
+def _rename_on_deactivation(company: Company, entity: str, record: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Making a name-list record inactive renames it "<name> (deleted)", which frees the name (recorded);
+    making it active again gives it back its name, if nobody took it meanwhile."""
+    field = DEACTIVATED_NAMES.get(entity)
+    if field is None:
+        return
+    was_active, active = record.get("Active", True), merged.get("Active", True)
+    name = str(merged.get(field) or record.get(field) or "")
+    if was_active and not active:
+        renamed, suffix = f"{name} (deleted)", 1
+        while company.find(entity, field, renamed):
+            renamed, suffix = f"{name} (deleted-{suffix})", suffix + 1
+        merged[field] = renamed
+        if "FullyQualifiedName" in merged:
+            merged["FullyQualifiedName"] = renamed
+    elif not was_active and active and name == record.get(field):
+        merged[field] = _undeleted(name)
+
+
+def _undeleted(name: str) -> str:
+    match = _DELETED.fullmatch(name)
+    return match.group(1) if match else name
 
 
 def _money(value: Any, element: str) -> Decimal:

@@ -1,5 +1,9 @@
-"""The QuickBooks query language: SELECT * | count(*) FROM Entity [WHERE a op v [AND ...]] [ORDERBY ...]
-[STARTPOSITION n] [MAXRESULTS n]. No OR, no joins, one entity."""
+"""The QuickBooks query language: SELECT * | count(*) FROM Entity [WHERE a op v [AND ...]] [ORDERBY a [DESC][, b]]
+[STARTPOSITION n] [MAXRESULTS n] (the last two in either order). No OR, no joins, one entity.
+
+A statement that does not parse is 4000 "Error parsing query"; one that parses but asks for what QuickBooks will
+not give (an unknown entity, STARTPOSITION 0, a field that cannot be filtered) is 4001 "Invalid query".
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerflow.qbo_sim.errors import QboFault
+from ledgerflow.qbo_sim.errors import QboFault, invalid_query
 
 MAX_RESULTS = 1000
 
+_ORDER_TERM = r"\w+(?:\.\w+)?(?:\s+(?:asc|desc))?"
 _STATEMENT = re.compile(
     r"^\s*select\s+(?P<what>\*|count\(\*\))\s+from\s+(?P<entity>\w+)"
     r"(?:\s+where\s+(?P<where>.+?))?"
-    r"(?:\s+orderby\s+(?P<order>\w+(?:\.\w+)?)(?:\s+(?P<dir>asc|desc))?)?"
-    r"(?:\s+startposition\s+(?P<start>\d+))?"
-    r"(?:\s+maxresults\s+(?P<max>\d+))?\s*$",
+    rf"(?:\s+orderby\s+(?P<order>{_ORDER_TERM}(?:\s*,\s*{_ORDER_TERM})*))?"
+    r"(?P<paging>(?:\s+(?:startposition|maxresults)\s+-?\d+){0,2})\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+_PAGING = re.compile(r"(startposition|maxresults)\s+(-?\d+)", re.IGNORECASE)
 _CONDITION = re.compile(
     r"^\s*(?P<field>\w+(?:\.\w+)?)\s*(?P<op><=|>=|=|<|>|\bin\b|\blike\b)\s*(?P<value>.+?)\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -40,10 +45,17 @@ class Query:
     entity: str
     count: bool
     conditions: tuple[Condition, ...]
-    order_by: str | None
-    descending: bool
+    order: tuple[tuple[str, bool], ...]  # (field, descending), in order
     start: int
     max_results: int
+
+    @property
+    def order_by(self) -> str | None:
+        return self.order[0][0] if self.order else None
+
+    @property
+    def descending(self) -> bool:
+        return bool(self.order) and self.order[0][1]
 
 
 def parse_error(statement: str, why: str) -> QboFault:
@@ -81,14 +93,24 @@ def parse(statement: str) -> Query:
     if match is None:
         raise parse_error(statement, "Encountered an unexpected token")
     conditions = tuple(_conditions(match["where"], statement)) if match["where"] else ()
+    paging: dict[str, int] = {}
+    for name, value in _PAGING.findall(match["paging"] or ""):
+        if name.lower() in paging:
+            raise parse_error(statement, f"{name} given twice")
+        paging[name.lower()] = int(value)
+    for name, value in paging.items():
+        if value < 1:
+            raise invalid_query(f"{name.upper()} value {value} is too small. Min allowed value is 1")
+    order = tuple(
+        (term.split()[0], term.split()[-1].lower() == "desc") for term in (match["order"] or "").split(",") if term
+    )
     return Query(
         entity=match["entity"],
         count=match["what"] != "*",
         conditions=conditions,
-        order_by=match["order"],
-        descending=(match["dir"] or "").lower() == "desc",
-        start=max(int(match["start"] or 1), 1),
-        max_results=min(int(match["max"] or 100), MAX_RESULTS),
+        order=order,
+        start=paging.get("startposition", 1),
+        max_results=min(paging.get("maxresults", 100), MAX_RESULTS),
     )
 
 
@@ -119,14 +141,20 @@ def _conditions(where: str, statement: str) -> list[Condition]:
     parts = _split_on_and(where)
     result = []
     for part in parts:
-        if re.search(r"\s+or\s+", part, re.IGNORECASE) and "'" not in part:
-            raise parse_error(statement, "OR is not supported")
+        if _has_or(part):
+            raise parse_error(statement, 'Encountered " <OR> "OR "": OR is not supported')
         match = _CONDITION.match(part)
         if match is None:
             raise parse_error(statement, f"Invalid condition '{part}'")
         op = match["op"].lower()
         result.append(Condition(match["field"], op, _value(match["value"], op, statement)))
     return result
+
+
+def _has_or(part: str) -> bool:
+    """An OR outside quoted strings (``Name = 'Fish or Chips'`` is a name, not an OR)."""
+    unquoted = re.sub(r"'(?:[^'\\]|\\.)*'", "''", part)
+    return re.search(r"\s+or\s+", unquoted, re.IGNORECASE) is not None
 
 
 def _value(text: str, op: str, statement: str) -> Any:
@@ -219,6 +247,29 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
     return str(actual), str(expected)
 
 
+def _sorted(records: list[dict[str, Any]], field: str, descending: bool) -> list[dict[str, Any]]:
+    """Numbers (ids, amounts) in numeric order, as QuickBooks sorts them; text (a DocNumber of digits too) as text."""
+    values = [_field(r, field) for r in records]
+    numbers = [_number(v) for v in values]
+    numeric = field == "Id" or all(isinstance(v, int | float | Decimal) for v in values if v is not None)
+    if numeric and all(n is not None for v, n in zip(values, numbers, strict=True) if v is not None):
+        low = Decimal("-Infinity")
+        keys: list[Any] = [low if n is None else n for n in numbers]
+    else:
+        keys = [str(v or "") for v in values]
+    order = sorted(range(len(records)), key=lambda i: keys[i], reverse=descending)
+    return [records[i] for i in order]
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def _creation(record: dict[str, Any]) -> int:
     identifier = str(record.get("Id", ""))
     return int(identifier) if identifier.isdigit() else 0
@@ -236,11 +287,12 @@ def run(query: Query, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     selected = [r for r in records if all(_matches(r, c) for c in query.conditions)]
     if query.count:
         return {"totalCount": len(selected)}
-    if query.order_by:
-        # Ties (documents created in the same second) keep creation order, newest first when descending.
-        selected.sort(
-            key=lambda r: (str(_field(r, query.order_by or "") or ""), _creation(r)), reverse=query.descending
-        )
+    if query.order:
+        # Ties (documents created in the same second) keep creation order, newest first when descending; then
+        # stable sorts from the last key to the first, so that the first key decides.
+        selected.sort(key=_creation, reverse=query.order[-1][1])
+        for field, descending in reversed(query.order):
+            selected = _sorted(selected, field, descending)
     page = selected[query.start - 1 : query.start - 1 + query.max_results]
     if not page:
         return {}  # QuickBooks leaves the entity key out when nothing matches

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 import uvicorn
 
 from ledgerflow.qbo_sim.app import QuietDrops, Simulator, create_app
 from ledgerflow.qbo_sim.auth import TokenLifetimes
 from ledgerflow.qbo_sim.chaos import FaultPlan
+from ledgerflow.qbo_sim.entities import Rules
 from ledgerflow.qbo_sim.limits import Limits
 
 
@@ -25,6 +27,9 @@ class ServerOptions:
     custom_txn_numbers: bool = True
     retry_after: int | None = None
     admin_token: str | None = None
+    rules: str | None = None
+    sales_tax_rate: str | None = None
+    multi_currency: bool = True
 
 
 MIN_TOKEN_LENGTH = 8  # an empty development token would let requests in without any Authorization
@@ -41,7 +46,10 @@ def serve(options: ServerOptions) -> None:
         lifetimes=TokenLifetimes(options.access_token_seconds, options.refresh_token_seconds),
         custom_txn_numbers=options.custom_txn_numbers,
         admin_token=options.admin_token,
+        rules=Rules.parse(options.rules),
     )
+    simulator.multi_currency = options.multi_currency
+    simulator.sales_tax_rate = Decimal(options.sales_tax_rate) if options.sales_tax_rate else None
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     app = create_app(simulator, retry_after=options.retry_after)
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning", access_log=False)

@@ -131,7 +131,7 @@ class DocumentWriter:
                 linked = [i.linked for i in invoices if i is not None]
                 record = await self._books.apply_payment(target.linked, linked, intent.request_id)
         except Refused as refused:
-            failed = await intents.mark_failed(self._pool, intent, refused.error, self._command_id)
+            failed = await intents.mark_failed(self._pool, intent, refused.error, self._command_id, refused.trace_id)
             return Posted(failed, _failed(numbered, refused.error))
         changed = await intents.mark_posted(self._pool, intent, record)
         return Posted(changed, _outcome(numbered, changed))
@@ -148,6 +148,8 @@ class DocumentWriter:
             intent = await intents.reopen(self._pool, intent)  # a resync posts it again
         if intent.status == "failed" and intent.error is not None and intent.failed_by == self._command_id:
             return Posted(intent, _failed(numbered, intent.error))  # the same command again: the same answer
+        if intent.status == "failed":
+            intent = await intents.retry_refused(self._pool, intent, self._command_id)
         try:
             linked = [i.linked for key in doc.applies_to if (i := await self._posted_intent(key, posted))]
             draft = await self._books.draft(numbered, linked)
@@ -210,7 +212,9 @@ class DocumentWriter:
                 f"document (Id {holder.external_id})",
                 fix="Set a numbering prefix for this connection, or renumber the other document, then replay.",
             )
-        failed = await intents.mark_failed(self._pool, intent, error, self._command_id)
+        failed = await intents.mark_failed(self._pool, intent, error, self._command_id, refused.trace_id)
+        if refused.trace_id:
+            log.info("document.refused", key=numbered.document.key, code=error.code, trace_id=refused.trace_id)
         return Posted(failed, _failed(numbered, error))
 
     async def _settle(self, numbered: NumberedDocument, intent: Intent, record: BooksRecord) -> Posted:
@@ -218,6 +222,7 @@ class DocumentWriter:
         value = numeric_tail(number, self._prefix)
         used = intents.NumberUsed(self._prefix, value, str(number)) if value is not None else None
         settled = await intents.mark_posted(self._pool, intent, record, used)
+        log.info("document.posted", key=numbered.document.key, id=record.external_id, trace_id=record.trace_id)
         return Posted(settled, _outcome(numbered, settled))
 
 

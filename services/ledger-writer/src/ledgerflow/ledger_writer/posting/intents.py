@@ -36,6 +36,8 @@ DDL = (
     "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS failed_by uuid",
     # Times a resync found the document deleted in the books and posted it again.
     "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS reposted integer NOT NULL DEFAULT 0",
+    # The books' id for the last call that posted or refused the document (QuickBooks Online's intuit_tid).
+    "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS trace_id text",
 )
 
 
@@ -55,6 +57,7 @@ class Intent:
     error: ErrorDetail | None
     failed_by: uuid.UUID | None = None
     reposted: int = 0
+    trace_id: str | None = None
 
     @property
     def linked(self) -> Linked:
@@ -184,6 +187,20 @@ async def reopen(pool: asyncpg.Pool, intent: Intent) -> Intent:
     return _intent(row)
 
 
+async def retry_refused(pool: asyncpg.Pool, intent: Intent, command_id: uuid.UUID) -> Intent:
+    """A document the books refused, tried again by another command (a replay): a new request, since QuickBooks
+    answers a requestid it has seen with the same refusal. The same command sent again derives the same id."""
+    row = await pool.fetchrow(
+        """UPDATE document_intents SET status = 'pending', attempts = 0, error = NULL, request_id = $3,
+               updated_at = now()
+           WHERE tenant_id = $1 AND document_key = $2 AND status = 'failed' RETURNING *""",
+        intent.tenant_id,
+        intent.document_key,
+        derive_message_id("qbo-request", intent.tenant_id, intent.document_key, intent.doc_number or "", command_id),
+    )
+    return intent if row is None else _intent(row)
+
+
 async def mark_sending(pool: asyncpg.Pool, intent: Intent) -> None:
     await pool.execute(
         """UPDATE document_intents SET attempts = attempts + 1, updated_at = now()
@@ -215,7 +232,8 @@ async def mark_posted(
                WHERE books_numbering.last_value IS NULL OR books_numbering.last_value < excluded.last_value)
            UPDATE document_intents
            SET status = 'posted', external_id = $3, sync_token = $4, total = $5, balance = $6,
-               doc_number = coalesce($7, doc_number), error = NULL, updated_at = now()
+               doc_number = coalesce($7, doc_number), error = NULL, updated_at = now(),
+               trace_id = coalesce($12, trace_id)
            WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
         intent.tenant_id,
         intent.document_key,
@@ -228,18 +246,23 @@ async def mark_posted(
         used.prefix if used else None,
         used.value if used else None,
         used.number if used else None,
+        record.trace_id,
     )
     return _intent(row)
 
 
-async def mark_failed(pool: asyncpg.Pool, intent: Intent, error: ErrorDetail, command_id: uuid.UUID) -> Intent:
+async def mark_failed(
+    pool: asyncpg.Pool, intent: Intent, error: ErrorDetail, command_id: uuid.UUID, trace_id: str | None = None
+) -> Intent:
     row = await pool.fetchrow(
-        """UPDATE document_intents SET status = 'failed', error = $3::jsonb, failed_by = $4, updated_at = now()
+        """UPDATE document_intents SET status = 'failed', error = $3::jsonb, failed_by = $4, updated_at = now(),
+               trace_id = coalesce($5, trace_id)
            WHERE tenant_id = $1 AND document_key = $2 RETURNING *""",
         intent.tenant_id,
         intent.document_key,
         error.model_dump_json(),
         command_id,
+        trace_id,
     )
     return _intent(row)
 
@@ -262,4 +285,5 @@ def _intent(row: asyncpg.Record | None) -> Intent:
         error=ErrorDetail.model_validate(json.loads(error)) if error else None,
         failed_by=row["failed_by"],
         reposted=row["reposted"],
+        trace_id=row["trace_id"],
     )

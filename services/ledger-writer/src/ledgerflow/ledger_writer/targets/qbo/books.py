@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from ledgerflow.contracts import DocumentType, ErrorDetail, MatchingPolicy, NumberedDocument
+from ledgerflow.contracts import DocumentType, ErrorDetail, MatchingPolicy, NumberedDocument, SalesTax
 from ledgerflow.ledger_writer.books import (
     BooksRecord,
     Company,
@@ -46,6 +46,7 @@ class QboBooks:
         self._company = company
         self._realm = company.company_id
         self._refs = References(pool, client, company.tenant_id, self._realm, attempt, matching)
+        self._tax = matching.sales_tax
 
     def kind(self, doc_type: DocumentType) -> str:
         return mapping.ENTITIES[doc_type]
@@ -63,24 +64,57 @@ class QboBooks:
                 return Draft(kind, body)
             customer_id = await self._refs.customer(doc)
             if doc.type is DocumentType.PAYMENT:
-                return Draft(kind, mapping.payment(numbered, customer_id, links, refs), customer_id)
+                body = mapping.payment(numbered, customer_id, links, refs)
+                if self._tax is SalesTax.BOOKS:
+                    await self._pay_what_the_books_say(body)
+                return Draft(kind, body, customer_id)
             estimates = [link for link in links if link[1] == "Estimate"]
-            body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates, refs)
+            body = mapping.sales_form(numbered, customer_id, await self._refs.items(doc), estimates, refs, self._tax)
             if doc.type is DocumentType.REFUND_RECEIPT:
                 account = await self._refs.account(doc.deposit_account or "Undeposited Funds")
                 body["DepositToAccountRef"] = {"value": account}
             return Draft(kind, body, customer_id)
 
+    async def _pay_what_the_books_say(self, body: dict[str, Any]) -> None:
+        """QuickBooks may have added tax to the invoices: the payment pays their balance as the books hold it."""
+        total = Decimal(0)
+        for line in body["Line"]:
+            (link,) = line["LinkedTxn"]
+            invoice = await self._client.read(self._realm, link["TxnType"], link["TxnId"])
+            line["Amount"] = Decimal(str(invoice.get("Balance", invoice.get("TotalAmt", 0))))
+            total += line["Amount"]
+        if body["Line"]:
+            body["TotalAmt"] = total
+
     async def create(self, draft: Draft, request_id: uuid.UUID) -> BooksRecord:
         try:
-            with self._translated(draft.kind, keep_duplicates=True):
-                return _record(await self._client.create(self._realm, draft.kind, draft.request, str(request_id)))
-        except QboFaultError as fault:  # a number in use: who holds it decides what happens next
+            with self._translated(draft.kind, keep_duplicates=True, keep_inactive=True):
+                record, tid = await self._client.create_traced(self._realm, draft.kind, draft.request, str(request_id))
+                return _record(record, tid)
+        except QboFaultError as fault:
+            if fault.code == OBJECT_NOT_FOUND:
+                raise await self._inactive_reference(draft, fault) from fault
+            # a number in use: who holds it decides what happens next
             holder_id = _EXISTING_TXN.search(fault.detail)
             assert holder_id is not None
             with self._translated(draft.kind):
                 holder = await self._client.read(self._realm, draft.kind, holder_id.group(1))
             raise NumberTaken(_refusal(draft.kind, fault), _record(holder)) from None
+
+    async def _inactive_reference(self, draft: Draft, fault: QboFaultError) -> Refused:
+        """A customer or item made inactive in QuickBooks after it was found: its id is forgotten, so that the
+        replayed order finds an active one or creates a fresh one (QuickBooks renamed the inactive one)."""
+        forgotten = await self._refs.forget(_referenced_ids(draft.request))
+        error = _refusal(draft.kind, fault)
+        if forgotten:
+            error = ErrorDetail(
+                code=error.code,
+                message=f"QuickBooks refused the {draft.kind.lower()}: {', '.join(forgotten)} was made inactive in "
+                "QuickBooks.",
+                fix="Make it active again in QuickBooks, or replay the order: ledgerflow then uses an active "
+                "record of that name, or creates a new one.",
+            )
+        return Refused(error, fault.intuit_tid)
 
     async def find_own(self, numbered: NumberedDocument, draft: Draft) -> BooksRecord | None:
         doc = numbered.document
@@ -90,10 +124,12 @@ class QboBooks:
             where = f"{equals('CustomerRef', str(draft.customer_id))} AND {equals('TxnDate', doc.txn_date.isoformat())}"
         with self._translated(draft.kind):
             candidates = await self._client.query(self._realm, draft.kind, where)
-        for record in candidates:
-            if record.get("PrivateNote") == doc.memo and Decimal(str(record.get("TotalAmt"))) == doc.total:
-                return _record(record)
-        return None
+        # Never by total: QuickBooks may add tax to it. The order's memo marks its documents; where one order
+        # has several of a kind for a customer and date, the lines tell them apart.
+        own = [record for record in candidates if record.get("PrivateNote") == doc.memo]
+        if len(own) > 1:
+            own = [record for record in own if _same_lines(record, draft.request)] or own
+        return _record(own[0]) if own else None
 
     async def exists(self, document: Linked) -> bool:
         try:
@@ -111,16 +147,21 @@ class QboBooks:
     async def close_sales_order(self, sales_order: Linked, request_key: uuid.UUID) -> BooksRecord:
         with self._translated(sales_order.kind):
             changes = DocumentChanges(self._client, self._realm)
-            return _record(await changes.close_estimate(sales_order.external_id, request_key))
+            closed = await changes.close_estimate(sales_order.external_id, request_key)
+            return _record(closed, changes.trace_id)
 
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
         with self._translated(payment.kind):
             changes = DocumentChanges(self._client, self._realm)
             ids = [invoice.external_id for invoice in invoices]
-            return _record(await changes.apply_payment(payment.external_id, ids, request_key))
+            applied = await changes.apply_payment(payment.external_id, ids, request_key)
+            return _record(applied, changes.trace_id)
 
-    def _translated(self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False) -> Any:
-        return translated(self._company, kind, keep_duplicates=keep_duplicates, keep_missing=keep_missing)
+    def _translated(
+        self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False, keep_inactive: bool = False
+    ) -> Any:
+        return translated(self._company, kind, keep_duplicates=keep_duplicates,
+                          keep_missing=keep_missing or keep_inactive)  # fmt: skip
 
 
 @contextmanager
@@ -137,10 +178,39 @@ def translated(
             raise
         if keep_missing and fault.code == OBJECT_NOT_FOUND:
             raise
-        raise Refused(_refusal(kind, fault)) from fault
+        raise Refused(_refusal(kind, fault), fault.intuit_tid) from fault
 
 
-def _record(record: dict[str, Any]) -> BooksRecord:
+def _referenced_ids(request: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (entity, id) of the customer and items a request names."""
+    ids = [("Customer", str(request["CustomerRef"]["value"]))] if request.get("CustomerRef") else []
+    for line in request.get("Line") or []:
+        detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail") or {}
+        if detail.get("ItemRef"):
+            ids.append(("Item", str(detail["ItemRef"]["value"])))
+    return ids
+
+
+def _same_lines(record: dict[str, Any], request: dict[str, Any]) -> bool:
+    """The same items (or, on a payment, the same invoices) for the same amounts."""
+
+    def lines(body: dict[str, Any]) -> list[tuple[str, Decimal]]:
+        found = []
+        for line in body.get("Line") or []:
+            detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail")
+            if detail is not None:
+                what = f"item {(detail.get('ItemRef') or {}).get('value')}"
+            elif line.get("LinkedTxn"):
+                what = "paid " + ",".join(sorted(str(link.get("TxnId")) for link in line["LinkedTxn"]))
+            else:
+                continue  # subtotals, discounts and descriptions: QuickBooks' own or derived from the rest
+            found.append((what, Decimal(str(line.get("Amount", 0)))))
+        return sorted(found)
+
+    return lines(record) == lines(request)
+
+
+def _record(record: dict[str, Any], trace_id: str | None = None) -> BooksRecord:
     total, balance = record.get("TotalAmt"), record.get("Balance")
     return BooksRecord(
         external_id=str(record["Id"]),
@@ -149,13 +219,15 @@ def _record(record: dict[str, Any]) -> BooksRecord:
         total=None if total is None else Decimal(str(total)),
         balance=None if balance is None else Decimal(str(balance)),
         memo=record.get("PrivateNote"),
+        trace_id=trace_id,
     )
 
 
 def _refusal(kind: str, fault: QboFaultError) -> ErrorDetail:
+    cite = f" (QuickBooks request {fault.intuit_tid})" if fault.intuit_tid else ""
     return ErrorDetail(
         code=f"qbo.{fault.code or fault.status}",
-        message=f"QuickBooks refused the {kind.lower()}: {fault.message}. {fault.detail}".strip(),
+        message=f"QuickBooks refused the {kind.lower()}: {fault.message}. {fault.detail}{cite}".strip(),
         fix="Correct the order or the connection settings as the message says, then replay the order.",
     )
 

@@ -20,6 +20,7 @@ from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBook
 STALE_OBJECT = "5010"
 CLOSED = "Closed"
 ATTEMPTS = 4
+RESENT = ("Id", "Amount", "LinkedTxn")  # a payment line's own fields
 
 # What to send to bring a record to the wanted state, or None when it is there already.
 Change = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -29,6 +30,7 @@ class DocumentChanges:
     def __init__(self, client: QuickBooksClient, realm: str) -> None:
         self._client = client
         self._realm = realm
+        self.trace_id: str | None = None  # the intuit_tid of the change sent, when one was
 
     async def close_estimate(self, estimate_id: str, request_key: uuid.UUID) -> dict[str, Any]:
         async def closed(estimate: dict[str, Any]) -> dict[str, Any] | None:
@@ -40,7 +42,8 @@ class DocumentChanges:
         self, payment_id: str, invoice_ids: Sequence[str], request_key: uuid.UUID
     ) -> dict[str, Any]:
         async def applied(record: dict[str, Any]) -> dict[str, Any] | None:
-            lines = list(record.get("Line") or [])
+            # Sent back as QuickBooks needs them, without the LineEx it adds to what it answers.
+            lines = [{k: v for k, v in line.items() if k in RESENT} for line in record.get("Line") or []]
             linked = {
                 str(link.get("TxnId"))
                 for line in lines
@@ -73,7 +76,8 @@ class DocumentChanges:
             # The same change of the same revision is the same request, however often it is sent.
             request_id = str(derive_message_id("qbo-change", request_key, record["SyncToken"]))
             try:
-                return await self._client.create(self._realm, entity, body, request_id)
+                changed, self.trace_id = await self._client.create_traced(self._realm, entity, body, request_id)
+                return changed
             except AmbiguousOutcome:
                 await backoff(attempt)
                 continue  # read again: the change may be there

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
+import structlog
 from httpx_aiohttp import AiohttpTransport
 from opentelemetry import trace
 from pydantic import SecretStr
@@ -16,6 +17,9 @@ from ledgerflow.ledger_writer.posting.retry import backoff
 from ledgerflow.ledger_writer.targets.qbo.rate_limit import CompanyLimiter
 from ledgerflow.runtime.metrics import Metrics
 
+log = structlog.get_logger(__name__)
+TID_HEADER = "intuit_tid"  # what Intuit's support asks for to find one request
+
 
 class QboError(Exception):
     pass
@@ -24,8 +28,11 @@ class QboError(Exception):
 class QboFaultError(QboError):
     """QuickBooks refused the request; ``errors`` are its ``Fault.Error`` entries."""
 
-    def __init__(self, status: int, fault_type: str, errors: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, status: int, fault_type: str, errors: list[dict[str, Any]], intuit_tid: str | None = None
+    ) -> None:
         self.status = status
+        self.intuit_tid = intuit_tid
         self.fault_type = fault_type
         self.errors = errors
         first = errors[0] if errors else {}
@@ -70,7 +77,10 @@ class QuickBooksClient:
         throttle_pause: float = 60.0,
         attempts: int = 5,
         tokens: BearerTokens | None = None,
+        log_calls: bool = False,
     ) -> None:
+        # The writer logs each call with its intuit_tid; a command-line tool keeps its output to itself.
+        self._log_calls = log_calls
         self._tracer = tracer or trace.get_tracer("ledgerflow.ledger_writer.targets.qbo")
         self._metrics = metrics
         self._limiter = limiter or CompanyLimiter(
@@ -96,9 +106,20 @@ class QuickBooksClient:
         await self._http.aclose()
 
     async def create(self, realm: str, entity: str, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+        return (await self.create_traced(realm, entity, body, request_id))[0]
+
+    async def create_traced(
+        self, realm: str, entity: str, body: dict[str, Any], request_id: str
+    ) -> tuple[dict[str, Any], str | None]:
+        """The record and the ``intuit_tid`` of the answer that created it (support cases cite it)."""
         params = {"minorversion": str(self._minorversion), "requestid": request_id}
         answer = await self._send("POST", f"/v3/company/{realm}/{entity.lower()}", params, json_body=body)
-        return dict(answer[entity])
+        return dict(answer[entity]), answer.get(TID_HEADER)
+
+    async def preferences(self, realm: str) -> dict[str, Any]:
+        params = {"minorversion": str(self._minorversion)}
+        answer = await self._send("GET", f"/v3/company/{realm}/preferences", params)
+        return dict(answer["Preferences"])
 
     async def read(self, realm: str, entity: str, entity_id: str) -> dict[str, Any]:
         params = {"minorversion": str(self._minorversion)}
@@ -176,9 +197,17 @@ class QuickBooksClient:
             if response.status_code >= 500 and method == "GET" and attempt < self._attempts:
                 await backoff(attempt)  # a read is safe to repeat
                 continue
+            tid = response.headers.get(TID_HEADER)
+            if self._log_calls:
+                # Writes and refusals are what a support case is about; reads are many, worth it when debugging.
+                level = log.info if method != "GET" or response.status_code >= 400 else log.debug
+                level("qbo.call", method=method, path=path, status=response.status_code, intuit_tid=tid)
             try:
-                return self._answer(method, path, response)
+                answer = self._answer(method, path, response)
+                answer[TID_HEADER] = tid
+                return answer
             except QboFaultError as fault:
+                fault.intuit_tid = tid
                 if self._metrics is not None:
                     self._metrics.qbo_errors.labels(realm, fault.code or str(fault.status)).inc()
                 raise
@@ -231,6 +260,8 @@ class QuickBooksClient:
             raise QboFaultError(response.status_code, str(fault.get("type", "")), list(errors))
         if response.status_code >= 400:
             raise QboFaultError(response.status_code, "HTTP", [{"code": str(response.status_code)}])
+        if not isinstance(body, dict):
+            raise AmbiguousOutcome(f"{method} {path}: HTTP {response.status_code} with a body that is not an object")
         return dict(body)
 
 

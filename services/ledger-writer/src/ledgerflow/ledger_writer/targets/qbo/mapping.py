@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedDocument, PlannedLine
+from ledgerflow.contracts import DocumentType, LineKind, NumberedDocument, PlannedDocument, PlannedLine, SalesTax
 
 ENTITIES: dict[DocumentType, str] = {
     DocumentType.INVOICE: "Invoice",
@@ -19,13 +19,16 @@ ENTITIES: dict[DocumentType, str] = {
 }
 
 PAYMENT_REF_LIMIT = 21
+TAXABLE = "TAX"  # the code a US company's automated sales tax taxes
 # (entity, name) -> id in the books: the classes, locations (departments), accounts and tax codes rules name.
 RefIds = Mapping[tuple[str, str], str]
 _RECEIVABLE = (DocumentType.INVOICE, DocumentType.PAYMENT, DocumentType.CREDIT_MEMO)
 _DEPOSITED = (DocumentType.SALES_RECEIPT, DocumentType.PAYMENT)
 
 
-def sales_line(line: PlannedLine, item_ids: dict[str, str], refs: RefIds | None = None) -> dict[str, Any]:
+def sales_line(
+    line: PlannedLine, item_ids: dict[str, str], refs: RefIds | None = None, tax: SalesTax = SalesTax.PLAN
+) -> dict[str, Any]:
     if line.kind is LineKind.DISCOUNT:
         return {
             "DetailType": "DiscountLineDetail",
@@ -33,17 +36,23 @@ def sales_line(line: PlannedLine, item_ids: dict[str, str], refs: RefIds | None 
             "Description": line.description,
             "DiscountLineDetail": {"PercentBased": False, **_line_refs(line, refs or {})},
         }
-    return {
-        "DetailType": "SalesItemLineDetail",
-        "Amount": line.amount,
-        "Description": line.description,
-        "SalesItemLineDetail": {
-            "ItemRef": {"value": item_ids[line.item_name], "name": line.item_name},
-            "Qty": line.quantity,
-            "UnitPrice": line.unit_price,
-            **_line_refs(line, refs or {}),
-        },
+    detail: dict[str, Any] = {
+        "ItemRef": {"value": item_ids[line.item_name], "name": line.item_name},
+        "Qty": line.quantity,
+        "UnitPrice": line.unit_price,
+        **_line_refs(line, refs or {}),
     }
+    if tax is SalesTax.BOOKS and line.taxable and "TaxCodeRef" not in detail:
+        detail["TaxCodeRef"] = {"value": TAXABLE}
+    return {"DetailType": "SalesItemLineDetail", "Amount": line.amount, "Description": line.description,
+            "SalesItemLineDetail": detail}  # fmt: skip
+
+
+def taxed_lines(doc: PlannedDocument, tax: SalesTax) -> tuple[PlannedLine, ...]:
+    """The lines sent: with the books computing the tax, the order's own tax line is left out."""
+    if tax is SalesTax.BOOKS:
+        return tuple(line for line in doc.lines if line.kind is not LineKind.TAX)
+    return doc.lines
 
 
 def _line_refs(line: PlannedLine, refs: RefIds) -> dict[str, Any]:
@@ -87,17 +96,23 @@ def sales_form(
     item_ids: dict[str, str],
     linked: Sequence[tuple[str, str]] = (),
     refs: RefIds | None = None,
+    tax: SalesTax = SalesTax.PLAN,
 ) -> dict[str, Any]:
     """An invoice linked to its estimate (the sales order) closes the estimate in QuickBooks Online."""
     doc = numbered.document
+    lines = [sales_line(line, item_ids, refs, tax) for line in taxed_lines(doc, tax)]
     body: dict[str, Any] = {
         "CustomerRef": {"value": customer_id},
         "TxnDate": doc.txn_date.isoformat(),
         "PrivateNote": doc.memo,
         "CurrencyRef": {"value": doc.currency},
-        "Line": [sales_line(line, item_ids, refs) for line in doc.lines],
+        "Line": lines,
         **document_refs(doc, refs or {}),
     }
+    coded = any("TaxCodeRef" in (line.get("SalesItemLineDetail") or {}) for line in lines)
+    if tax is SalesTax.PLAN and coded:
+        # The order's tax is already a line: QuickBooks' automated sales tax must not add its own on top.
+        body["TxnTaxDetail"] = {"TotalTax": 0}
     if numbered.doc_number is not None:
         body["DocNumber"] = numbered.doc_number
     if linked:

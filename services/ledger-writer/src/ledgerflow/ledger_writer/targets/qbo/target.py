@@ -74,6 +74,7 @@ class QuickBooksOnline:
             throttle_pause=settings.throttle_pause_seconds,
             attempts=settings.attempts,
             tokens=tokens,
+            log_calls=True,
         )
 
     def company_of(self, tenant_id: str, books: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE) -> Company:
