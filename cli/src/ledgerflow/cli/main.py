@@ -18,7 +18,7 @@ from rich.text import Text
 from ledgerflow.cli.desktop_commands import desktop_app
 from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.cli.names import checked_name
-from ledgerflow.contracts import BooksTarget, Channel, TransactionMode
+from ledgerflow.contracts import BooksTarget, Channel, PurchaseOrderSystem, TransactionMode
 from ledgerflow.runtime.errors import StageError
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from ledgerflow.cli.reconcile import Reconciliation
+    from ledgerflow.contracts import RawOrderEnvelope, RawPurchaseOrderEnvelope
     from ledgerflow.devstack.stack import Stack
     from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
 
@@ -137,35 +138,78 @@ def _bootstrap(bootstrap: str | None, home: Path | None) -> str:
     return state.bootstrap_servers
 
 
+class Kind(StrEnum):
+    """What a file holds: a channel's order, or a purchase order of a system that makes its own."""
+
+    ORDER = "order"
+    PURCHASE_ORDER = "purchase_order"
+
+
+def source_of(kind: Kind, channel: str) -> Channel | PurchaseOrderSystem:
+    """``--channel`` names a sales channel for orders and an ordering system for purchase orders."""
+    choices: type[Channel] | type[PurchaseOrderSystem] = Channel if kind is Kind.ORDER else PurchaseOrderSystem
+    try:
+        return choices(channel)
+    except ValueError:
+        what = "channel" if kind is Kind.ORDER else "purchase-order system"
+        known = ", ".join(c.value for c in choices)
+        message = f"{channel!r} is not a {what} ledgerflow reads ({known})"
+        raise typer.BadParameter(message, param_hint="--channel") from None
+
+
 @app.command()
 def publish(
-    files: Annotated[list[Path], typer.Argument(help="Channel order JSON files, one order each.")],
+    files: Annotated[list[Path], typer.Argument(help="Order (or purchase order) JSON files, one each.")],
     tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant the orders belong to.")],
     connection: Annotated[
         str, typer.Option(callback=checked_name, help="The tenant's connection (channel store -> books).")
     ],
-    channel: Annotated[Channel, typer.Option(help="Channel whose format the files are in.")],
+    channel: Annotated[
+        str, typer.Option(help="Channel whose format the files are in; for purchase orders, the system's name.")
+    ],
+    kind: Annotated[Kind, typer.Option(help="order, or purchase_order (onto purchase_orders.raw).")] = Kind.ORDER,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
     replay: Annotated[bool, typer.Option(help="Send again after a fix, even if the order has not changed.")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Publish raw order envelopes onto ``orders.raw``, keyed by tenant."""
+    """Publish raw order envelopes onto ``orders.raw`` (purchase orders onto ``purchase_orders.raw``), keyed by
+    tenant."""
     from ledgerflow.cli.preview import PreviewInputError, load_payload
-    from ledgerflow.cli.publishing import MessageTooLarge, OrderToPublish, publish_orders
+    from ledgerflow.cli.publishing import (
+        MessageTooLarge,
+        OrderToPublish,
+        PurchaseOrderToPublish,
+        publish_orders,
+        publish_purchase_orders,
+        topic_of,
+    )
 
+    source = source_of(kind, channel)
+    placed: list[tuple[RawOrderEnvelope | RawPurchaseOrderEnvelope, int, int]]
     try:
-        orders = [OrderToPublish(tenant, connection, channel, load_payload(f), replay) for f in files]
+        payloads = [load_payload(f) for f in files]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     try:
-        published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+        if isinstance(source, PurchaseOrderSystem):
+            purchase_orders = [PurchaseOrderToPublish(tenant, connection, source, p, replay) for p in payloads]
+            placed = [
+                (p.envelope, p.partition, p.offset)
+                for p in asyncio.run(publish_purchase_orders(_bootstrap(bootstrap, home), purchase_orders))
+            ]
+        else:
+            orders = [OrderToPublish(tenant, connection, source, p, replay) for p in payloads]
+            placed = [
+                (p.envelope, p.partition, p.offset)
+                for p in asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+            ]
     except MessageTooLarge as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    for file, p in zip(files, published, strict=True):
+    for file, (message, partition, offset) in zip(files, placed, strict=True):
         console.print(
-            f"{file}: message {p.envelope.meta.message_id} -> orders.raw[{p.partition}]@{p.offset}", highlight=False
+            f"{file}: message {message.meta.message_id} -> {topic_of(message)}[{partition}]@{offset}", highlight=False
         )
 
 
