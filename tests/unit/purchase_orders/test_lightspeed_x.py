@@ -151,3 +151,17 @@ def test_costs_and_discounts_of_the_order_are_charges() -> None:
         ("Freight", Decimal("4.00")),
         ("Early order", Decimal("-1.50")),
     ]
+
+
+def test_received_consignment_is_one_receipt_event_of_what_arrived() -> None:
+    (receipt,) = normalized(X, _consignment()).receipts
+    assert (receipt.receipt_id, str(receipt.received_on)) == (
+        "7dbe52cd-0ae4-11e4-a0f5-b8ca3a64f8f4/received",
+        "2015-07-30",
+    )
+    assert [(rl.line_id, rl.quantity) for rl in receipt.lines] == [("1", Decimal("10.00000"))]
+
+
+def test_consignment_on_its_way_has_no_receipt_event_yet() -> None:
+    po = normalized(X, edited(_consignment(), [*CONSIGNMENT, "status"], "DISPATCHED"))
+    assert po.receipts == () and po.lines[0].received == 10

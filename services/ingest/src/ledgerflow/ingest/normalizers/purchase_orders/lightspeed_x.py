@@ -154,6 +154,21 @@ def _consignment(payload: dict[str, Any]) -> CanonicalPurchaseOrder:
         )
     status = _status(str(consignment.get("status")), consignment.get("deleted_at"), tuple(lines))
     reference = text(consignment.get("reference"))
+    received_on = day(consignment.get("received_at"), "consignment.received_at")
+    receipts: tuple[PurchaseReceipt, ...] = ()
+    if status in (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CLOSED) and received_on is not None:
+        # A consignment gives cumulative counts and one received_at, no delivery events: its receipt is one event,
+        # when it is received, with one id, so that it is billed once. Partial receipts need the 2026 API.
+        receipts = (
+            PurchaseReceipt(
+                receipt_id=f"{consignment_id}/received",
+                received_on=received_on,
+                lines=tuple(
+                    ReceiptLine(line_id=line.line_id, quantity=line.received) for line in lines if line.received
+                ),
+                supplier_invoice=text(consignment.get("supplier_invoice")),
+            ),
+        )
     return CanonicalPurchaseOrder(
         system=SYSTEM,
         source_po_id=consignment_id,
@@ -170,6 +185,7 @@ def _consignment(payload: dict[str, Any]) -> CanonicalPurchaseOrder:
         memo=text(consignment.get("name")),
         private_note=f"Lightspeed X-Series consignment {reference or consignment_id} ({consignment_id})",
         lines=tuple(lines),
+        receipts=tuple(r for r in receipts if r.lines),
         warnings=() if reference else (f"the consignment has no reference: its id {consignment_id} is its number",),
     )
 
