@@ -38,13 +38,16 @@ class DocumentType(StrEnum):
     PURCHASE_ORDER = "purchase_order"
     CREDIT_MEMO = "credit_memo"
     REFUND_RECEIPT = "refund_receipt"
+    BILL = "bill"  # a supplier's bill for goods received against a purchase order
+    ITEM_RECEIPT = "item_receipt"  # goods received against a purchase order, the bill to follow (Desktop)
 
 
 class DocumentAction(StrEnum):
     """What the writer does with a planned document."""
 
     CREATE = "create"
-    CLOSE = "close"  # close the sales order (an estimate on QuickBooks Online) named by ``target``
+    CLOSE = "close"  # close the sales order (an estimate on QuickBooks Online) or purchase order named by ``target``
+    UPDATE = "update"  # replace the lines of the purchase order named by ``target`` (changed before any receipt)
     APPLY = "apply"  # apply the unapplied payment named by ``target`` to the documents in ``applies_to``
 
 
