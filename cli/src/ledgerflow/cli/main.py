@@ -215,8 +215,11 @@ def publish(
 
 @app.command()
 def preview(
-    file: Annotated[Path | None, typer.Argument(help="A channel order JSON file.")] = None,
-    channel: Annotated[Channel | None, typer.Option(help="Channel whose format the file is in.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="A channel order (or purchase order) JSON file.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Channel whose format the file is in; for purchase orders, the system's name.")
+    ] = None,
+    kind: Annotated[Kind, typer.Option(help="order, or purchase_order (a system's own purchase order).")] = Kind.ORDER,
     sample: Annotated[str | None, typer.Option(help="A bundled sample order by name, instead of a file.")] = None,
     mode: Annotated[TransactionMode | None, typer.Option(help="Transaction mode (overrides the connection's).")] = None,
     target: Annotated[
@@ -240,14 +243,19 @@ def preview(
     from ledgerflow.cli.preview import preview as run_preview
     from ledgerflow.cli.samples import sample_items_path, sample_named, sample_orders
 
+    if kind is Kind.PURCHASE_ORDER:
+        _preview_purchase_order(file, channel, connection, target, as_json)
+        return
+    source = None if channel is None else source_of(Kind.ORDER, channel)
+    assert source is None or isinstance(source, Channel)
     try:
         if sample is not None:
             found = sample_named(sample)
             if found is None:
                 names = ", ".join(s.path.stem for s in sample_orders())
                 raise PreviewInputError(f"no sample named {sample!r}; the samples are: {names}")
-            payload, channel, items = found.payload(), Channel(found.channel), items or sample_items_path()
-        elif file is not None and channel is not None:
+            payload, source, items = found.payload(), Channel(found.channel), items or sample_items_path()
+        elif file is not None and source is not None:
             payload = load_payload(file)
         else:
             raise PreviewInputError("give an order file and its --channel, or --sample NAME")
@@ -258,7 +266,7 @@ def preview(
             settings = settings.model_copy(update={"rules": [*settings.rules, *load_rules(rules, tenant)]})
         catalog = load_items(items) if items is not None else None
         modes = list(TransactionMode) if all_modes else [mode or settings.mode]
-        results = [run_preview(channel, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
+        results = [run_preview(source, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -272,6 +280,45 @@ def preview(
         for index, body in enumerate(bodies):
             _print_preview(body, canonical=index == 0, mode_heading=all_modes)
     if not all_modes and bodies[0]["errors"]:
+        raise typer.Exit(1)
+
+
+def _preview_purchase_order(
+    file: Path | None, channel: str | None, connection: Path | None, target: BooksTarget | None, as_json: bool
+) -> None:
+    """A system's purchase order: normalized, then the documents its connection would post, nothing posted."""
+    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_payload, preview_purchase_order
+
+    if file is None or channel is None:
+        err_console.print("error: give a purchase order file and its --channel (the system)", highlight=False)
+        raise typer.Exit(2)
+    system = source_of(Kind.PURCHASE_ORDER, channel)
+    assert isinstance(system, PurchaseOrderSystem)
+    try:
+        settings = load_connection(connection)
+        if target is not None:
+            settings = settings.model_copy(update={"target": target})
+        body = preview_purchase_order(system, load_payload(file), settings).as_dict()
+    except PreviewInputError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except StageError as err:
+        err_console.print(f"error: {err.detail.code}: {err.detail.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    else:
+        po = body["purchase_order"]
+        console.print(
+            Text.assemble((f"{po['system']} purchase order {_shown(po['number'])}", "bold"),
+                          f" to {_shown(po['vendor'])}, {po['date']}, {po['status']}; "
+                          f"receipts: {body['receipt_policy']} on {body['target']}"),
+            highlight=False,
+        )  # fmt: skip
+        for warning in po["warnings"]:
+            console.print(f"warning: {_shown(warning)}", highlight=False)
+        _print_documents(body)
+    if body["errors"]:
         raise typer.Exit(1)
 
 
@@ -351,6 +398,9 @@ def _print_documents(body: dict[str, object]) -> None:
                              ("deposit_account", "deposit to"), ("receivable_account", "receivable"))
                              if doc.get(key))  # fmt: skip
         settings = f" ({settings})" if settings else ""
+        if doc.get("action") == "close":
+            console.print(f"{doc['type']}: closed in the books{settings}", highlight=False)
+            continue
         if not doc["lines"]:
             applied = ", ".join(doc["applies_to"]) or "nothing (unapplied credit)"
             console.print(
