@@ -14,6 +14,7 @@ from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.money import CurrencyCode
 from ledgerflow.contracts.numbering import NumberingPolicy
+from ledgerflow.contracts.purchase_orders import PurchaseOrderSystem
 from ledgerflow.contracts.targets import BooksTarget
 
 
@@ -123,6 +124,9 @@ class PlannedDocument(BaseModel):
     supersedes: str | None = Field(
         default=None, description="Delete-and-resync: the earlier document whose number this one takes over."
     )
+    doc_number: str | None = Field(
+        default=None, description="A number the source gives the document (a bill: the supplier's invoice number)."
+    )
     applied_rules: tuple[AppliedRule, ...] = Field(
         default=(), description="The rules that changed this document, and how (audit trail)."
     )
@@ -136,7 +140,7 @@ class DocumentPlan(BaseModel):
     kind: Literal["document_plan"] = "document_plan"
     meta: MessageMeta
     connection_id: str
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(description="The sales channel, or the purchase-order system.")
     channel_order_id: str
     order_number: str
     order_version: int = Field(ge=1)

@@ -1,4 +1,5 @@
-"""Changes to documents already in QuickBooks Online: close an estimate, apply an unapplied payment to invoices.
+"""Changes to documents already in QuickBooks Online: close an estimate or a purchase order, apply an unapplied
+payment to invoices.
 
 Both read the document first and send nothing when the change is already there, so a redelivery, a
 lost response or QuickBooks doing it by itself (linking an invoice closes its estimate) ends the same.
@@ -35,6 +36,13 @@ class DocumentChanges:
             return None if estimate.get("TxnStatus") == CLOSED else {"TxnStatus": CLOSED}
 
         return await self._change("Estimate", estimate_id, closed, request_key)
+
+    async def close_purchase_order(self, po_id: str, request_key: uuid.UUID) -> dict[str, Any]:
+        async def closed(po: dict[str, Any]) -> dict[str, Any] | None:
+            # Billed in full, QuickBooks closed it already.
+            return None if po.get("POStatus") == CLOSED else {"POStatus": CLOSED}
+
+        return await self._change("PurchaseOrder", po_id, closed, request_key)
 
     async def apply_payment(
         self, payment_id: str, invoice_ids: Sequence[str], request_key: uuid.UUID
