@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledgerflow.contracts import (
+    LIMITS,
     BooksTarget,
     CanonicalOrder,
     CanonicalPurchaseOrder,
@@ -330,7 +331,7 @@ def preview_purchase_order(
         shown = [
             _document(
                 fit_names(doc, connection.target),
-                _purchase_order_number(po, doc, policy, connection.target, prefix),
+                _purchase_order_number(po, doc, policy, connection.target),
                 connection.target,
             )
             for doc in result.documents
@@ -344,14 +345,13 @@ def preview_purchase_order(
 
 
 def _purchase_order_number(
-    po: CanonicalPurchaseOrder, doc: PlannedDocument, policy: NumberingPolicy, target: BooksTarget, prefix: str
+    po: CanonicalPurchaseOrder, doc: PlannedDocument, policy: NumberingPolicy, target: BooksTarget
 ) -> str | None:
     """The purchase order takes the system's number, a bill the supplier's invoice number, each fitted to the books
     (the full numbers stay in the memo)."""
     if doc.type is DocumentType.BILL:
-        receipt_id = doc.key.removeprefix(f"{prefix}/{DocumentType.BILL.value}/")
-        invoice = next((r.supplier_invoice for r in po.receipts if r.receipt_id == receipt_id), None)
-        return None if invoice is None else order_document_number(invoice, "", number_limit(policy, target))
+        # The supplier's invoice number, within what the books take for a bill.
+        return None if doc.doc_number is None else order_document_number(doc.doc_number, "", LIMITS[target].bill_number)
     if doc.type is not DocumentType.PURCHASE_ORDER or doc.action is not DocumentAction.CREATE:
         return None
     if policy.mode is NumberingMode.NEXT_NUMBER:

@@ -169,9 +169,8 @@ def _purchase_order(po: CanonicalPurchaseOrder, settings: PurchaseOrderSettings,
         for line in po.active_lines
     ]
     for charge in po.charges:
-        kind = {ChargeKind.SHIPPING: LineKind.SHIPPING, ChargeKind.DISCOUNT: LineKind.DISCOUNT}.get(
-            charge.kind, LineKind.FEE
-        )
+        # A vendor discount is a negative charge line: QuickBooks has no discount line on purchase forms.
+        kind = {ChargeKind.SHIPPING: LineKind.SHIPPING}.get(charge.kind, LineKind.FEE)
         amount = quantize(charge.amount, currency)
         lines.append(
             PlannedLine(
@@ -312,6 +311,7 @@ def _receipt_document(
         total=sum((line.amount for line in lines), quantize(ZERO, order.currency)),
         memo=memo,
         applies_to=links,
+        doc_number=receipt.supplier_invoice if doc_type is DocumentType.BILL else None,
     )
 
 
