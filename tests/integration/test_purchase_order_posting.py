@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from ledgerflow.cli.local_services import LocalServices
@@ -125,3 +127,81 @@ async def test_a_supplier_missing_from_the_vendor_map_stops_the_purchase_order_w
     assert (letter.stage, letter.error.code) == ("planner-purchase-orders", "purchase_order.vendor_unmapped")
     assert SUPPLIER in letter.error.message and "vendor map" in (letter.error.fix or "")
     assert await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'") == []
+
+
+# Each system's test payload: (fixture, system, supplier key in the vendor map, the purchase order's number and
+# total, the bills' numbers and totals, whether the source has closed it).
+SYSTEMS = [
+    (
+        "skuvault-partial.json",
+        "skuvault",
+        "Northwind Textiles",
+        ("SV-7781", "391.50"),
+        [(None, "20.50"), (None, "287.00")],
+        False,
+    ),
+    ("erply-partial-eur.json", "erply", "77", ("4410", "250.00"), [("BW-2026-311", "200.00")], False),
+    (
+        "lightspeed_x-purchase-order-delivered.json",
+        "lightspeed_x",
+        "6ba7b811-9dad-41d1-80b4-00c04fd430c8",
+        ("PO-1001", "25.00"),
+        [("SUP-7781", "15.00")],
+        False,
+    ),
+    (
+        "lightspeed_x-consignment-received-short.json",
+        "lightspeed_x",
+        "0adfd74a-153e-11e9-fa42-67b5781ba1fb",
+        ("PO-0714", "1000.00"),
+        [(None, "0.00")],
+        True,
+    ),
+    ("lightspeed_r-order-complete.json", "lightspeed_r", "62", ("3", "59.68"), [("1234-567890-0000", "50.12")], True),
+]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "system", "supplier", "order", "bills", "closed"),
+    SYSTEMS,
+    ids=[s[0].removesuffix(".json") for s in SYSTEMS],
+)
+async def test_each_systems_purchase_order_and_receipts_reach_the_books(
+    services: LocalServices,
+    books: QuickBooksClient,
+    tenant: str,
+    tmp_path: Path,
+    fixture: str,
+    system: str,
+    supplier: str,
+    order: tuple[str, str],
+    bills: list[tuple[str | None, str]],
+    closed: bool,
+) -> None:
+    connection = f"{tenant}-{system.replace('_', '-')}"
+    vendor = (await books.create(tenant, "Vendor", {"DisplayName": "The Supplier"}, "v-1"))["Id"]
+    path = tmp_path / "connection.yaml"
+    path.write_text(
+        f'tenant: {tenant}\nconnection: {connection}\nchannel: {system}\nvendors:\n  "{supplier}": The Supplier\n'
+    )
+    await asyncio.to_thread(_cli, "config", "apply", str(path), "--database-url", services.stack.database_url)
+    payload = json.loads((FIXTURES / fixture).read_text())
+    envelope = purchase_order_envelope(PurchaseOrderToPublish(tenant, connection, PurchaseOrderSystem(system), payload))
+    await publish_envelopes(services.stack.bootstrap_servers, [envelope])
+    outcomes = await wait_for_outcomes(services.stack.bootstrap_servers, {envelope.meta.correlation_id}, timeout=90)
+    assert envelope.meta.correlation_id not in outcomes.dead_letters, outcomes.dead_letters
+    assert outcomes.events[envelope.meta.correlation_id].status is LedgerStatus.POSTED
+
+    (po,) = await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'")
+    assert (po["DocNumber"], Decimal(str(po["TotalAmt"])), po["VendorRef"]["value"]) == (
+        order[0],
+        Decimal(order[1]),
+        vendor,
+    )
+    posted = await books.query(tenant, "Bill", "TxnDate >= '2000-01-01'")
+    got = sorted((b.get("DocNumber") or "", Decimal(str(b["TotalAmt"]))) for b in posted)
+    assert got == sorted((number or "", Decimal(total)) for number, total in bills)
+    assert all(
+        line["LinkedTxn"] == [{"TxnId": po["Id"], "TxnType": "PurchaseOrder"}] for b in posted for line in b["Line"]
+    )
+    assert (po["POStatus"] == "Closed") is closed
