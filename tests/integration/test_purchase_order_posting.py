@@ -205,3 +205,30 @@ async def test_each_systems_purchase_order_and_receipts_reach_the_books(
         line["LinkedTxn"] == [{"TxnId": po["Id"], "TxnType": "PurchaseOrder"}] for b in posted for line in b["Line"]
     )
     assert (po["POStatus"] == "Closed") is closed
+
+
+async def test_a_purchase_order_changed_before_any_receipt_is_updated_in_the_books_not_posted_again(
+    services: LocalServices, books: QuickBooksClient, tenant: str, tmp_path: Path
+) -> None:
+    connection = f"{tenant}-linnworks"
+    await books.create(tenant, "Vendor", {"DisplayName": "Northwind Ceramics"}, "v-1")
+    await _configure(services, tmp_path, tenant, connection, f"  {SUPPLIER}: Northwind Ceramics\n")
+    ordered = json.loads((FIXTURES / "linnworks-partial-gbp.json").read_text())
+    ordered["PurchaseOrderHeader"]["Status"] = "OPEN"
+    ordered["DeliveredRecords"] = []
+    for item in ordered["PurchaseOrderItem"]:
+        item["Delivered"] = 0
+    more = copy.deepcopy(ordered)
+    more["PurchaseOrderItem"][1].update({"Quantity": 18, "Cost": 70.2, "Tax": 11.7})  # 18 white mugs, not 12
+    more["PurchaseOrderHeader"]["TotalCost"] = 189.0
+    bootstrap = services.stack.bootstrap_servers
+
+    first, changed = _envelope(tenant, connection, ordered), _envelope(tenant, connection, more)
+    await publish_envelopes(bootstrap, [first, changed])
+    outcomes = await wait_for_outcomes(bootstrap, {first.meta.correlation_id, changed.meta.correlation_id}, timeout=90)
+    event = outcomes.events[changed.meta.correlation_id]
+    assert event.status is LedgerStatus.POSTED, event
+    assert [(d.type.value, d.action.value) for d in event.documents] == [("purchase_order", "update")]
+    (po,) = await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'")
+    assert (po["DocNumber"], Decimal(str(po["TotalAmt"])), po["POStatus"]) == ("PO-2041", Decimal("157.50"), "Open")
+    assert [line["ItemBasedExpenseLineDetail"]["Qty"] for line in po["Line"]] == [24, 18, 1]

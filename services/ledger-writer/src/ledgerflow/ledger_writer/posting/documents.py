@@ -22,7 +22,6 @@ from ledgerflow.contracts import (
     LedgerStatus,
     NumberedDocument,
     NumberingMode,
-    PlannedDocument,
     quantize,
 )
 from ledgerflow.ledger_writer.books import (
@@ -128,7 +127,7 @@ class DocumentWriter:
             if doc.action is DocumentAction.CLOSE:
                 record = await self._books.close_sales_order(target.linked, intent.request_id)
             elif doc.action is DocumentAction.UPDATE:
-                raise Refused(_update_unsupported(doc))
+                record = await self._books.update_purchase_order(target.linked, numbered, intent.request_id)
             else:
                 invoices = [await self._posted_intent(key, posted) for key in doc.applies_to]
                 linked = [i.linked for i in invoices if i is not None]
@@ -251,13 +250,4 @@ def _failed(numbered: NumberedDocument, error: ErrorDetail) -> DocumentOutcome:
         doc_number=numbered.doc_number,
         total=doc.total,
         error=error,
-    )
-
-
-def _update_unsupported(doc: PlannedDocument) -> ErrorDetail:
-    return ErrorDetail(
-        code="document.update_unsupported",
-        message=f"the {doc.type.value.replace('_', ' ')} changed in its source before anything was received against "
-        f"it (now {doc.total} {doc.currency}); ledgerflow does not change a posted purchase order yet",
-        fix="Edit the purchase order in QuickBooks to match the source.",
     )

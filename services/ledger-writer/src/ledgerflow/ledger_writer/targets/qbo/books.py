@@ -128,6 +128,17 @@ class QboBooks:
             ids = [invoice.external_id for invoice in invoices]
             return _record(await changes.apply_payment(payment.external_id, ids, request_key))
 
+    async def update_purchase_order(
+        self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
+    ) -> BooksRecord:
+        doc = numbered.document
+        with self._translated(purchase_order.kind):
+            vendor = await self._refs.vendor(str(doc.vendor_name))
+            payable = await self._refs.payable_account()
+            body = mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
+            changes = DocumentChanges(self._client, self._realm)
+            return _record(await changes.replace_lines(purchase_order.external_id, body["Line"], request_key))
+
     def _translated(self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False) -> Any:
         return translated(self._company, kind, keep_duplicates=keep_duplicates, keep_missing=keep_missing)
 
