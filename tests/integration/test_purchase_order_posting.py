@@ -232,3 +232,27 @@ async def test_a_purchase_order_changed_before_any_receipt_is_updated_in_the_boo
     (po,) = await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'")
     assert (po["DocNumber"], Decimal(str(po["TotalAmt"])), po["POStatus"]) == ("PO-2041", Decimal("157.50"), "Open")
     assert [line["ItemBasedExpenseLineDetail"]["Qty"] for line in po["Line"]] == [24, 18, 1]
+
+
+@pytest.mark.parametrize(
+    ("settings", "code"),
+    [
+        (None, "purchase_order.connection_unknown"),
+        ("channel: skuvault\n", "purchase_order.wrong_connection"),
+        ("channel: linnworks\ntarget: quickbooks_desktop\n", "purchase_order.target_unsupported"),
+    ],
+)
+async def test_a_connection_that_cannot_take_the_purchase_order_says_why(
+    services: LocalServices, tenant: str, tmp_path: Path, settings: str | None, code: str
+) -> None:
+    connection = f"{tenant}-po"
+    if settings is not None:
+        path = tmp_path / "connection.yaml"
+        path.write_text(f"tenant: {tenant}\nconnection: {connection}\n{settings}")
+        await asyncio.to_thread(_cli, "config", "apply", str(path), "--database-url", services.stack.database_url)
+    envelope = _envelope(tenant, connection, json.loads((FIXTURES / "linnworks-partial-gbp.json").read_text()))
+    await publish_envelopes(services.stack.bootstrap_servers, [envelope])
+    outcomes = await wait_for_outcomes(services.stack.bootstrap_servers, {envelope.meta.correlation_id}, timeout=90)
+    letter = outcomes.dead_letters[envelope.meta.correlation_id]
+    assert letter.error.code == code and letter.error.fix
+    assert "PO-2041" in letter.error.message

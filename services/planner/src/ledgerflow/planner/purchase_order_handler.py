@@ -51,10 +51,10 @@ async def handle_purchase_order(ctx: StageContext, message: PurchaseOrderNormali
         log.info("purchase_order.version_superseded", po=po.po_number, version=message.po_version)
         return []
     connection = await connections.current(ctx.conn, ref.tenant_id, ref.connection_id)
-    refusal = _unconfigured(message, connection)
-    if refusal is not None or connection is None:
-        detail = refusal or _not_configured(message)
-        return [dead_letter(PURCHASE_ORDER_STAGE, meta, ctx.source, detail, message.model_dump_json())]
+    refusal = _not_configured(message) if connection is None else _refusal(message, connection)
+    if connection is None or refusal is not None:
+        assert refusal is not None
+        return [dead_letter(PURCHASE_ORDER_STAGE, meta, ctx.source, refusal, message.model_dump_json())]
     known = await state.known_documents(ctx.conn, ref)
     result = plan_purchase_order(po, connection.purchase_order_settings(), ref.key_prefix, known)
     outgoing = [dead_letter(PURCHASE_ORDER_STAGE, meta, ctx.source, problem, message.model_dump_json())
@@ -107,12 +107,9 @@ def _not_configured(message: PurchaseOrderNormalized) -> ErrorDetail:
     )
 
 
-def _unconfigured(
-    message: PurchaseOrderNormalized, connection: connections.ConnectionSettings | None
-) -> ErrorDetail | None:
+def _refusal(message: PurchaseOrderNormalized, connection: connections.ConnectionSettings) -> ErrorDetail | None:
+    """What stops every purchase order of this connection, whatever the order says."""
     po = message.purchase_order
-    if connection is None:
-        return None
     if connection.channel != po.system:
         return ErrorDetail(
             code="purchase_order.wrong_connection",
