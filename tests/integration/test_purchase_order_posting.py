@@ -30,6 +30,26 @@ def _cli(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+async def _reconciled(services: LocalServices, tenant: str) -> dict[str, Any]:
+    """`ledgerflow reconcile`: every planned document in the books once, at its amount, nothing unexplained."""
+    args = [
+        "reconcile",
+        "--tenant",
+        tenant,
+        "--books",
+        services.sim_url,
+        "--database-url",
+        services.stack.database_url,
+        "--bootstrap",
+        services.stack.bootstrap_servers,
+        "--json",
+    ]
+    result = await asyncio.to_thread(CliRunner().invoke, app, args)
+    report: dict[str, Any] = json.loads(result.stdout)
+    assert result.exit_code == 0, report
+    return report
+
+
 async def _configure(services: LocalServices, tmp_path: Path, tenant: str, connection: str, vendors: str) -> None:
     path = tmp_path / "connection.yaml"
     path.write_text(
@@ -112,6 +132,13 @@ async def test_a_purchase_order_and_its_deliveries_reach_the_books_once_and_clos
     (closed,) = await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'")
     assert closed["POStatus"] == "Closed"
     assert sorted(link["TxnId"] for link in closed["LinkedTxn"]) == sorted(b["Id"] for b in bills)
+    report = await _reconciled(services, tenant)
+    assert (report["expected_documents"], report["posted"], report["duplicates"], report["unexplained"]) == (
+        4,
+        4,
+        0,
+        0,
+    )  # the purchase order and its three bills
 
 
 async def test_a_supplier_missing_from_the_vendor_map_stops_the_purchase_order_with_its_reason(
@@ -205,6 +232,8 @@ async def test_each_systems_purchase_order_and_receipts_reach_the_books(
         line["LinkedTxn"] == [{"TxnId": po["Id"], "TxnType": "PurchaseOrder"}] for b in posted for line in b["Line"]
     )
     assert (po["POStatus"] == "Closed") is closed
+    report = await _reconciled(services, tenant)
+    assert (report["posted"], report["duplicates"], report["unexplained"]) == (1 + len(bills), 0, 0)
 
 
 async def test_a_purchase_order_changed_before_any_receipt_is_updated_in_the_books_not_posted_again(
@@ -232,6 +261,8 @@ async def test_a_purchase_order_changed_before_any_receipt_is_updated_in_the_boo
     (po,) = await books.query(tenant, "PurchaseOrder", "TxnDate >= '2000-01-01'")
     assert (po["DocNumber"], Decimal(str(po["TotalAmt"])), po["POStatus"]) == ("PO-2041", Decimal("157.50"), "Open")
     assert [line["ItemBasedExpenseLineDetail"]["Qty"] for line in po["Line"]] == [24, 18, 1]
+    report = await _reconciled(services, tenant)
+    assert (report["posted"], report["wrong_amounts"], report["problems"]) == (1, 0, [])  # the updated total counts
 
 
 @pytest.mark.parametrize(
