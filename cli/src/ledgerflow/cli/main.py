@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,8 +22,6 @@ from ledgerflow.contracts import BooksTarget, Channel, PurchaseOrderSystem, Tran
 from ledgerflow.runtime.errors import StageError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from pydantic import SecretStr
 
     from ledgerflow.cli.reconcile import Reconciliation
@@ -211,6 +209,42 @@ def publish(
         console.print(
             f"{file}: message {message.meta.message_id} -> {topic_of(message)}[{partition}]@{offset}", highlight=False
         )
+
+
+@app.command()
+def poll(
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant the purchase orders belong to.")],
+    connection: Annotated[str, typer.Option(callback=checked_name, help="The tenant's purchase-order connection.")],
+    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks for now).")],
+    every: Annotated[float, typer.Option(help="Seconds between rounds; 0 polls once.", min=0)] = 0,
+    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (the poller's position).")] = None,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Poll a system without webhooks: what changed since the last round and every purchase order still open,
+    onto ``purchase_orders.raw``; the position is kept in PostgreSQL."""
+    import httpx
+
+    from ledgerflow.cli.polling import PollError, poll_once, source_for
+
+    database, servers = _database_url(database_url, home), _bootstrap(bootstrap, home)
+
+    async def rounds() -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            source = source_for(system, http)
+            while True:
+                done = await poll_once(source, system, tenant, connection, database, servers, datetime.now(UTC).date())
+                console.print(f"{system.value} {connection}: {done.read} purchase orders read, {done.still_open} "
+                              f"still open; position {done.position.cursor}", highlight=False)  # fmt: skip
+                if not every:
+                    return
+                await asyncio.sleep(every)
+
+    try:
+        asyncio.run(rounds())
+    except PollError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -46,6 +46,7 @@ class PurchaseOrderToPublish:
     system: PurchaseOrderSystem
     payload: dict[str, Any]
     replay: bool = False
+    polled: bool = False  # read by a poller, not published by hand
 
 
 Envelope = RawOrderEnvelope | RawPurchaseOrderEnvelope
@@ -91,7 +92,7 @@ def purchase_order_envelope(order: PurchaseOrderToPublish) -> RawPurchaseOrderEn
         meta=MessageMeta(tenant_id=order.tenant, message_id=message_id, correlation_id=message_id),
         connection_id=order.connection,
         system=order.system,
-        source="replay" if order.replay else "publish",
+        source="replay" if order.replay else ("poller" if order.polled else "publish"),
         payload=order.payload,
     )
 
