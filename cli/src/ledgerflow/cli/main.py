@@ -215,7 +215,7 @@ def publish(
 def poll(
     tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant the purchase orders belong to.")],
     connection: Annotated[str, typer.Option(callback=checked_name, help="The tenant's purchase-order connection.")],
-    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks for now).")],
+    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks or SKU Vault).")],
     every: Annotated[float, typer.Option(help="Seconds between rounds; 0 polls once.", min=0)] = 0,
     database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (the poller's position).")] = None,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
