@@ -18,6 +18,7 @@ from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.polling import poll_once
 from ledgerflow.contracts import PurchaseOrderNormalized, PurchaseOrderStatus, PurchaseOrderSystem, Topic
 from ledgerflow.ingest.polling.linnworks import Credentials, LinnworksPurchaseOrders, Spacing
+from ledgerflow.ingest.polling.skuvault import SkuVaultPurchaseOrders, Tokens
 from tests.integration.pipeline import read_topic
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "purchase_orders"
@@ -100,3 +101,32 @@ async def test_the_poller_reads_the_window_then_rereads_what_is_still_open(
         await conn.close()
     assert row is not None
     assert (row["position"], json.loads(row["open_ids"])) == ("2026-12-21", [])
+
+
+async def test_the_skuvault_poller_publishes_each_order_with_its_receives(services: LocalServices, tenant: str) -> None:
+    getpos = json.loads((FIXTURES / "skuvault-partial.json").read_text())
+    order = getpos["PurchaseOrders"][0]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if request.url.path.endswith("getReceivesHistory"):
+            return httpx.Response(200, json={"Receives": getpos["Receives"], "Corrections": []})
+        if "PONumbers" in body or (body.get("Status") is None and body["PageNumber"] == 0):
+            return httpx.Response(200, json={"PurchaseOrders": [order]})
+        return httpx.Response(200, json={"PurchaseOrders": []})
+
+    system = PurchaseOrderSystem.SKUVAULT
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+        source = SkuVaultPurchaseOrders(http, Tokens("tenant", "user"), Spacing({}))
+        done = await poll_once(
+            source,
+            system,
+            tenant,
+            f"{tenant}-sv",
+            services.stack.database_url,
+            services.stack.bootstrap_servers,
+            date(2026, 11, 9),
+        )
+    assert (done.read, done.position.open_ids) == (1, ("SV-7781",))
+    (version,) = await _versions(services.stack.bootstrap_servers, tenant, 1)
+    assert (version.purchase_order.po_number, len(version.purchase_order.receipts)) == ("SV-7781", 2)
