@@ -40,7 +40,7 @@ def raw_order(tenant: str, payload: dict[str, Any], connection: str = "shop") ->
 
 async def publish_and_wait(
     bootstrap: str, *envelopes: RawOrderEnvelope, expect: list[RawOrderEnvelope] | None = None
-) -> tuple[list[Published], Outcomes]:
+) -> tuple[list[Published[RawOrderEnvelope]], Outcomes]:
     """Publish, then wait for an event or a dead letter for each of ``expect`` (default: all)."""
     published = await publish_envelopes(bootstrap, envelopes)
     wanted = {e.meta.correlation_id for e in (envelopes if expect is None else expect)}

@@ -1,4 +1,5 @@
-"""`make demo`: every sample order, of every channel, is posted; the summary line says so."""
+"""`make demo`: every sample order, of every channel, is posted, and a Linnworks purchase order with its deliveries;
+the summary lines say so."""
 
 from __future__ import annotations
 
@@ -29,4 +30,8 @@ def test_the_demo_posts_every_sample_order_and_stops_what_it_started() -> None:
     # The Desktop company: its sales order with its payment, then the invoice that closes the order.
     assert (result.desktop_documents, result.desktop_failed) == (3, 0), text
     assert "What was posted to QuickBooks Desktop" in text and "SalesOrder" in text
+    # The Linnworks tenant: its purchase order and two bills, then the third delivery's bill and the close.
+    assert (result.purchase_order_documents, result.purchase_order_failed) == (5, 0), text
+    assert "Linnworks purchase orders: 5 documents posted, 0 failed" in text
+    assert "What reached QuickBooks Online for northwind's Linnworks purchase order" in text
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(home) in " ".join(p.info["cmdline"] or [])]

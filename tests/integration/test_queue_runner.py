@@ -161,6 +161,11 @@ class _CompanyBooks:
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
         raise AssertionError("not planned here")
 
+    async def update_purchase_order(
+        self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
+    ) -> BooksRecord:
+        raise NotImplementedError
+
 
 class KeptRelay:
     def __init__(self) -> None:

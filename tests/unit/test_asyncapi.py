@@ -19,7 +19,10 @@ def test_committed_documents_match_the_services() -> None:
 def test_each_service_documents_what_it_reads_and_writes_with_contract_schemas() -> None:
     docs = documents()
     expected = {
-        "ingest": ({"orders.raw"}, {"orders.normalized", "orders.raw.dlq"}),
+        "ingest": (
+            {"orders.raw", "purchase_orders.raw"},
+            {"orders.normalized", "orders.raw.dlq", "purchase_orders.normalized", "purchase_orders.raw.dlq"},
+        ),
         "planner": ({"orders.normalized"}, {"ledger.plans", "orders.normalized.dlq"}),
         "numbering": ({"ledger.plans", "ledger.numbering"}, {"ledger.commands"}),
         "ledger-writer": ({"ledger.commands"}, {"ledger.events", "ledger.numbering", "ledger.commands.dlq"}),

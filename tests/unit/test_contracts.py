@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ledgerflow.contracts import (
     MESSAGE_MODELS,
     CanonicalOrder,
+    CanonicalPurchaseOrder,
     Channel,
     DeadLetter,
     DocumentOutcome,
@@ -35,13 +36,19 @@ from ledgerflow.contracts import (
     PaymentState,
     PlannedDocument,
     PlannedLine,
+    PurchaseOrderLine,
+    PurchaseOrderNormalized,
+    PurchaseOrderStatus,
+    PurchaseOrderSystem,
     RawOrderEnvelope,
+    RawPurchaseOrderEnvelope,
     ReferenceData,
     ReferenceItem,
     ReferenceSyncRequest,
     ResyncRequest,
     Topic,
     TransactionMode,
+    VendorRef,
     currency_exponent,
     dead_letter_topic,
     derive_message_id,
@@ -143,7 +150,26 @@ def _examples() -> list[BaseModel]:
             ),
             vendors=("Mugs Inc",),
         ),
+        RawPurchaseOrderEnvelope(
+            meta=META, connection_id="c", system=PurchaseOrderSystem.LINNWORKS, payload={"PurchaseOrderHeader": {}}
+        ),
+        PurchaseOrderNormalized(
+            meta=META, connection_id="c", po_version=1, content_hash="abc", purchase_order=_purchase_order()
+        ),
     ]
+
+
+def _purchase_order() -> CanonicalPurchaseOrder:
+    return CanonicalPurchaseOrder(
+        system=PurchaseOrderSystem.SKUVAULT,
+        source_po_id="118204",
+        po_number="SV-7781",
+        vendor=VendorRef(name="Northwind Textiles"),
+        ordered_on=date(2026, 10, 28),
+        status=PurchaseOrderStatus.OPEN,
+        source_status="NoneReceived",
+        lines=(PurchaseOrderLine(line_id="1", sku="TEE-S", quantity=Decimal(50), unit_cost=Decimal("4.10")),),
+    )
 
 
 def test_a_resync_names_one_order_or_a_date_range() -> None:

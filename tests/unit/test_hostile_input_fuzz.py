@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ledgerflow.cli.main import app
-from ledgerflow.contracts import Channel, RawOrderEnvelope
-from ledgerflow.ingest.webhooks import WebhookConnection, WebhookSettings, create_webhook_app, signature_of
+from ledgerflow.contracts import Channel
+from ledgerflow.ingest.webhooks import Envelope, WebhookConnection, WebhookSettings, create_webhook_app, signature_of
 
 SECRET = "fuzz-secret-0123456789"
 RECEIVER = WebhookSettings(
@@ -37,9 +37,9 @@ order_like = st.fixed_dictionaries(
 
 class Swallow:
     def __init__(self) -> None:
-        self.published: list[RawOrderEnvelope] = []
+        self.published: list[Any] = []
 
-    async def publish(self, envelope: RawOrderEnvelope) -> None:
+    async def publish(self, envelope: Envelope) -> None:
         envelope.model_dump_json()  # what a real producer would send must be encodable
         self.published.append(envelope)
 

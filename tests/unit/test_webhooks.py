@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from ledgerflow.cli.samples import SampleOrder
-from ledgerflow.contracts import MAX_MESSAGE_BYTES, Channel, RawOrderEnvelope
-from ledgerflow.ingest.webhooks import WebhookConnection, WebhookSettings, create_webhook_app, signature_of
+from ledgerflow.contracts import MAX_MESSAGE_BYTES, Channel
+from ledgerflow.ingest.webhooks import Envelope, WebhookConnection, WebhookSettings, create_webhook_app, signature_of
 from ledgerflow.qbo_sim.server import ServerOptions, serve
 
 SECRET = "shpss_0123456789abcdef"
@@ -29,9 +29,9 @@ SETTINGS = WebhookSettings(
 
 class RecordingPublisher:
     def __init__(self) -> None:
-        self.published: list[RawOrderEnvelope] = []
+        self.published: list[Any] = []
 
-    async def publish(self, envelope: RawOrderEnvelope) -> None:
+    async def publish(self, envelope: Envelope) -> None:
         self.published.append(envelope)
 
 
@@ -189,7 +189,7 @@ async def test_an_order_too_large_once_wrapped_is_a_413(publisher: RecordingPubl
 
 
 class StuckPublisher:
-    async def publish(self, envelope: RawOrderEnvelope) -> None:
+    async def publish(self, envelope: Envelope) -> None:
         await asyncio.sleep(60)  # the broker does not answer
 
 

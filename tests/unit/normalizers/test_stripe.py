@@ -727,3 +727,15 @@ def test_mutated_payloads_give_an_order_or_a_normalization_error(data: st.DataOb
         assert outcome.detail.code != "payload.malformed", outcome.detail.message  # the safety net was not needed
     else:
         assert isinstance(outcome, CanonicalOrder)
+
+
+@pytest.mark.parametrize("lines", [{}, {"object": "list", "url": "/v1/invoices/in_1QyUsNet30Consult/lines"}])
+def test_invoice_with_unexpanded_lines_is_refused_saying_how_to_expand_them(lines: dict[str, Any]) -> None:
+    payload = load(INVOICE_TERMS)
+    payload["lines"] = lines
+    with pytest.raises(NormalizationError) as caught:
+        run(payload)
+    detail = caught.value.detail
+    assert detail.code == "payload.lines_not_expanded"
+    assert "in_1QyUsNet30Consult was published without its lines" in detail.message
+    assert "GET /v1/invoices/in_1QyUsNet30Consult?expand[]=lines" in (detail.fix or "")

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ledgerflow.cli.configuration import apply_file
 from ledgerflow.cli.demo_desktop import run_desktop
+from ledgerflow.cli.demo_purchase_orders import run_purchase_orders
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
 from ledgerflow.cli.publishing import OrderToPublish, publish_orders
 from ledgerflow.cli.samples import sample_connections_path, sample_named, sample_orders
@@ -37,6 +38,8 @@ class DemoResult:
     failed: int
     desktop_documents: int = 0
     desktop_failed: int = 0
+    purchase_order_documents: int = 0
+    purchase_order_failed: int = 0
 
 
 def run_demo(
@@ -95,10 +98,13 @@ async def _run(
     result = await _later_paid(services, bootstrap, console, timeout,
                                await _publish_and_watch(services, bootstrap, console, timeout))  # fmt: skip
     desktop = await run_desktop(services, database_url, console, timeout, services.run_dir)
+    purchase_orders = await run_purchase_orders(services, database_url, console, timeout, services.run_dir)
     console.print(f"{result.orders} orders, {result.posted_documents} documents posted, {result.failed} failed")
     console.print(f"QuickBooks Desktop: {desktop.posted_documents} documents posted, {desktop.failed} failed")
+    console.print(f"Linnworks purchase orders: {purchase_orders.posted_documents} documents posted, "
+                  f"{purchase_orders.failed} failed")  # fmt: skip
     return DemoResult(result.orders, result.posted_documents, result.failed, desktop.posted_documents,
-                      desktop.failed)  # fmt: skip
+                      desktop.failed, purchase_orders.posted_documents, purchase_orders.failed)  # fmt: skip
 
 
 def _describe(settings: ConnectionSettings) -> str:

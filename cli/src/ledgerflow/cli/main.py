@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,16 +18,15 @@ from rich.text import Text
 from ledgerflow.cli.desktop_commands import desktop_app
 from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.cli.names import checked_name
-from ledgerflow.contracts import BooksTarget, Channel, TransactionMode
+from ledgerflow.contracts import BooksTarget, Channel, PurchaseOrderSystem, TransactionMode
 from ledgerflow.runtime.errors import StageError
 from ledgerflow.runtime.telemetry import trace_id_of
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from pydantic import SecretStr
 
     from ledgerflow.cli.reconcile import Reconciliation
+    from ledgerflow.contracts import RawOrderEnvelope, RawPurchaseOrderEnvelope
     from ledgerflow.devstack.stack import Stack
     from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
 
@@ -151,38 +150,81 @@ def _bootstrap(bootstrap: str | None, home: Path | None) -> str:
     return state.bootstrap_servers
 
 
+class Kind(StrEnum):
+    """What a file holds: a channel's order, or a purchase order of a system that makes its own."""
+
+    ORDER = "order"
+    PURCHASE_ORDER = "purchase_order"
+
+
+def source_of(kind: Kind, channel: str) -> Channel | PurchaseOrderSystem:
+    """``--channel`` names a sales channel for orders and an ordering system for purchase orders."""
+    choices: type[Channel] | type[PurchaseOrderSystem] = Channel if kind is Kind.ORDER else PurchaseOrderSystem
+    try:
+        return choices(channel)
+    except ValueError:
+        what = "channel" if kind is Kind.ORDER else "purchase-order system"
+        known = ", ".join(c.value for c in choices)
+        message = f"{channel!r} is not a {what} ledgerflow reads ({known})"
+        raise typer.BadParameter(message, param_hint="--channel") from None
+
+
 @app.command()
 def publish(
-    files: Annotated[list[Path], typer.Argument(help="Channel order JSON files, one order each.")],
+    files: Annotated[list[Path], typer.Argument(help="Order (or purchase order) JSON files, one each.")],
     tenant: Annotated[str, typer.Option(callback=checked_name, help="Tenant the orders belong to.")],
     connection: Annotated[
         str, typer.Option(callback=checked_name, help="The tenant's connection (channel store -> books).")
     ],
-    channel: Annotated[Channel, typer.Option(help="Channel whose format the files are in.")],
+    channel: Annotated[
+        str, typer.Option(help="Channel whose format the files are in; for purchase orders, the system's name.")
+    ],
+    kind: Annotated[Kind, typer.Option(help="order, or purchase_order (onto purchase_orders.raw).")] = Kind.ORDER,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
     replay: Annotated[bool, typer.Option(help="Send again after a fix, even if the order has not changed.")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Publish raw order envelopes onto ``orders.raw``, keyed by tenant."""
+    """Publish raw order envelopes onto ``orders.raw`` (purchase orders onto ``purchase_orders.raw``), keyed by
+    tenant."""
     from ledgerflow.cli.preview import PreviewInputError, load_payload
-    from ledgerflow.cli.publishing import MessageTooLarge, OrderToPublish, publish_orders
+    from ledgerflow.cli.publishing import (
+        MessageTooLarge,
+        OrderToPublish,
+        PurchaseOrderToPublish,
+        publish_orders,
+        publish_purchase_orders,
+        topic_of,
+    )
 
+    source = source_of(kind, channel)
+    placed: list[tuple[RawOrderEnvelope | RawPurchaseOrderEnvelope, int, int, str | None]]
     try:
-        orders = [OrderToPublish(tenant, connection, channel, load_payload(f), replay) for f in files]
+        payloads = [load_payload(f) for f in files]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     trace_ui = _trace_ui(home)
     try:
-        published = asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+        if isinstance(source, PurchaseOrderSystem):
+            purchase_orders = [PurchaseOrderToPublish(tenant, connection, source, p, replay) for p in payloads]
+            placed = [
+                (p.envelope, p.partition, p.offset, p.traceparent)
+                for p in asyncio.run(publish_purchase_orders(_bootstrap(bootstrap, home), purchase_orders))
+            ]
+        else:
+            orders = [OrderToPublish(tenant, connection, source, p, replay) for p in payloads]
+            placed = [
+                (p.envelope, p.partition, p.offset, p.traceparent)
+                for p in asyncio.run(publish_orders(_bootstrap(bootstrap, home), orders))
+            ]
     except MessageTooLarge as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    for file, p in zip(files, published, strict=True):
+    for file, (message, partition, offset, traceparent) in zip(files, placed, strict=True):
         console.print(
-            f"{file}: message {p.envelope.meta.message_id} -> orders.raw[{p.partition}]@{p.offset}", highlight=False
+            f"{file}: message {message.meta.message_id} -> {topic_of(message)}[{partition}]@{offset}", highlight=False
         )
-        if trace_ui and (trace_id := trace_id_of(p.traceparent)):
+        if trace_ui and (trace_id := trace_id_of(traceparent)):
             console.print(f"  trace: {trace_ui}/trace/{trace_id}", highlight=False)
 
 
@@ -201,9 +243,48 @@ def _trace_ui(home: Path | None) -> str | None:
 
 
 @app.command()
+def poll(
+    tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant the purchase orders belong to.")],
+    connection: Annotated[str, typer.Option(callback=checked_name, help="The tenant's purchase-order connection.")],
+    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks or SKU Vault).")],
+    every: Annotated[float, typer.Option(help="Seconds between rounds; 0 polls once.", min=0)] = 0,
+    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (the poller's position).")] = None,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Poll a system without webhooks: what changed since the last round and every purchase order still open,
+    onto ``purchase_orders.raw``; the position is kept in PostgreSQL."""
+    import httpx
+
+    from ledgerflow.cli.polling import PollError, poll_once, source_for
+
+    database, servers = _database_url(database_url, home), _bootstrap(bootstrap, home)
+
+    async def rounds() -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            source = source_for(system, http)
+            while True:
+                done = await poll_once(source, system, tenant, connection, database, servers, datetime.now(UTC).date())
+                console.print(f"{system.value} {connection}: {done.read} purchase orders read, {done.still_open} "
+                              f"still open; position {done.position.cursor}", highlight=False)  # fmt: skip
+                if not every:
+                    return
+                await asyncio.sleep(every)
+
+    try:
+        asyncio.run(rounds())
+    except PollError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def preview(
-    file: Annotated[Path | None, typer.Argument(help="A channel order JSON file.")] = None,
-    channel: Annotated[Channel | None, typer.Option(help="Channel whose format the file is in.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="A channel order (or purchase order) JSON file.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Channel whose format the file is in; for purchase orders, the system's name.")
+    ] = None,
+    kind: Annotated[Kind, typer.Option(help="order, or purchase_order (a system's own purchase order).")] = Kind.ORDER,
     sample: Annotated[str | None, typer.Option(help="A bundled sample order by name, instead of a file.")] = None,
     mode: Annotated[TransactionMode | None, typer.Option(help="Transaction mode (overrides the connection's).")] = None,
     target: Annotated[
@@ -227,14 +308,19 @@ def preview(
     from ledgerflow.cli.preview import preview as run_preview
     from ledgerflow.cli.samples import sample_items_path, sample_named, sample_orders
 
+    if kind is Kind.PURCHASE_ORDER:
+        _preview_purchase_order(file, channel, connection, target, as_json)
+        return
+    source = None if channel is None else source_of(Kind.ORDER, channel)
+    assert source is None or isinstance(source, Channel)
     try:
         if sample is not None:
             found = sample_named(sample)
             if found is None:
                 names = ", ".join(s.path.stem for s in sample_orders())
                 raise PreviewInputError(f"no sample named {sample!r}; the samples are: {names}")
-            payload, channel, items = found.payload(), Channel(found.channel), items or sample_items_path()
-        elif file is not None and channel is not None:
+            payload, source, items = found.payload(), Channel(found.channel), items or sample_items_path()
+        elif file is not None and source is not None:
             payload = load_payload(file)
         else:
             raise PreviewInputError("give an order file and its --channel, or --sample NAME")
@@ -245,7 +331,7 @@ def preview(
             settings = settings.model_copy(update={"rules": [*settings.rules, *load_rules(rules, tenant)]})
         catalog = load_items(items) if items is not None else None
         modes = list(TransactionMode) if all_modes else [mode or settings.mode]
-        results = [run_preview(channel, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
+        results = [run_preview(source, payload, settings.model_copy(update={"mode": m}), catalog) for m in modes]
     except PreviewInputError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -259,6 +345,45 @@ def preview(
         for index, body in enumerate(bodies):
             _print_preview(body, canonical=index == 0, mode_heading=all_modes)
     if not all_modes and bodies[0]["errors"]:
+        raise typer.Exit(1)
+
+
+def _preview_purchase_order(
+    file: Path | None, channel: str | None, connection: Path | None, target: BooksTarget | None, as_json: bool
+) -> None:
+    """A system's purchase order: normalized, then the documents its connection would post, nothing posted."""
+    from ledgerflow.cli.preview import PreviewInputError, load_connection, load_payload, preview_purchase_order
+
+    if file is None or channel is None:
+        err_console.print("error: give a purchase order file and its --channel (the system)", highlight=False)
+        raise typer.Exit(2)
+    system = source_of(Kind.PURCHASE_ORDER, channel)
+    assert isinstance(system, PurchaseOrderSystem)
+    try:
+        settings = load_connection(connection)
+        if target is not None:
+            settings = settings.model_copy(update={"target": target})
+        body = preview_purchase_order(system, load_payload(file), settings).as_dict()
+    except PreviewInputError as exc:
+        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except StageError as err:
+        err_console.print(f"error: {err.detail.code}: {err.detail.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+    else:
+        po = body["purchase_order"]
+        console.print(
+            Text.assemble((f"{po['system']} purchase order {_shown(po['number'])}", "bold"),
+                          f" to {_shown(po['vendor'])}, {po['date']}, {po['status']}; "
+                          f"receipts: {body['receipt_policy']} on {body['target']}"),
+            highlight=False,
+        )  # fmt: skip
+        for warning in po["warnings"]:
+            console.print(f"warning: {_shown(warning)}", highlight=False)
+        _print_documents(body)
+    if body["errors"]:
         raise typer.Exit(1)
 
 
@@ -338,6 +463,9 @@ def _print_documents(body: dict[str, object]) -> None:
                              ("deposit_account", "deposit to"), ("receivable_account", "receivable"))
                              if doc.get(key))  # fmt: skip
         settings = f" ({settings})" if settings else ""
+        if doc.get("action") == "close":
+            console.print(f"{doc['type']}: closed in the books{settings}", highlight=False)
+            continue
         if not doc["lines"]:
             applied = ", ".join(doc["applies_to"]) or "nothing (unapplied credit)"
             console.print(

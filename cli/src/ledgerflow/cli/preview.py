@@ -11,8 +11,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledgerflow.contracts import (
+    LIMITS,
     BooksTarget,
     CanonicalOrder,
+    CanonicalPurchaseOrder,
     Channel,
     DocumentAction,
     DocumentType,
@@ -21,12 +23,14 @@ from ledgerflow.contracts import (
     NumberingMode,
     NumberingPolicy,
     PlannedDocument,
+    PurchaseOrderSystem,
     ReferenceItem,
     SalesTax,
     TransactionMode,
 )
 from ledgerflow.ingest.normalizers import normalize
 from ledgerflow.ingest.normalizers.edge import check_edge
+from ledgerflow.ingest.normalizers.purchase_orders import normalize_purchase_order
 from ledgerflow.ledger_writer.targets.qbd.mapping import KINDS as DESKTOP_KINDS
 from ledgerflow.ledger_writer.targets.qbo.mapping import ENTITIES as ONLINE_ENTITIES
 from ledgerflow.numbering.rules import number_limit, order_document_number, order_number_with_sequence
@@ -37,6 +41,7 @@ from ledgerflow.planner.names import fit_names
 from ledgerflow.planner.rules import Outcome, Rule, RuleSet, compile_rules, evaluate, load_rule_set, rule_set_problems
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlanOptions, RefundMode
 from ledgerflow.planner.settings_yaml import read_yaml
+from ledgerflow.planner.source_purchase_orders import PurchaseOrderSettings, ReceiptPolicy, plan_purchase_order
 from ledgerflow.runtime.errors import StageError
 
 PREVIEW_TENANT = "preview"
@@ -59,6 +64,18 @@ class PreviewConnection(BaseModel):
     creates_purchase_orders: bool = False
     matching: MatchingPolicy = MatchingPolicy()
     rules: list[Rule] = []
+    # Purchase orders from the systems that make them (--kind purchase_order).
+    vendors: dict[str, str] = {}
+    receipt_policy: ReceiptPolicy | None = None
+    home_currency: str = "USD"
+
+    def purchase_order_settings(self) -> PurchaseOrderSettings:
+        return PurchaseOrderSettings(
+            target=self.target,
+            receipt_policy=self.receipt_policy,
+            vendors=self.vendors,
+            home_currency=self.home_currency,
+        )
 
     def options(self) -> PlanOptions:
         return PlanOptions(
@@ -73,8 +90,12 @@ class PreviewConnection(BaseModel):
 
 # What each document is called in the target's books (QuickBooks Online posts a sales order as an estimate).
 BOOKS_DOCUMENTS: dict[BooksTarget, dict[DocumentType, str]] = {
-    BooksTarget.QUICKBOOKS_ONLINE: ONLINE_ENTITIES,
-    BooksTarget.QUICKBOOKS_DESKTOP: DESKTOP_KINDS,
+    BooksTarget.QUICKBOOKS_ONLINE: {**ONLINE_ENTITIES, DocumentType.BILL: "Bill"},
+    BooksTarget.QUICKBOOKS_DESKTOP: {
+        **DESKTOP_KINDS,
+        DocumentType.BILL: "Bill",
+        DocumentType.ITEM_RECEIPT: "ItemReceipt",
+    },
 }
 
 
@@ -265,6 +286,7 @@ def _sales_tax(doc: PlannedDocument, connection: PreviewConnection) -> dict[str,
 def _document(doc: PlannedDocument, number: str | None, target: BooksTarget) -> dict[str, Any]:
     return {
         "type": doc.type.value,
+        "action": doc.action.value,
         "books_document": BOOKS_DOCUMENTS[target].get(doc.type, doc.type.value),
         "number": number,
         "vendor": doc.vendor_name,
@@ -297,3 +319,75 @@ def _document(doc: PlannedDocument, number: str | None, target: BooksTarget) -> 
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+@dataclass(frozen=True)
+class PurchaseOrderPreview:
+    purchase_order: CanonicalPurchaseOrder
+    target: BooksTarget
+    policy: ReceiptPolicy
+    documents: list[dict[str, Any]]
+    errors: list[dict[str, str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        po = self.purchase_order
+        return {
+            "purchase_order": {
+                "system": po.system.value,
+                "id": po.source_po_id,
+                "number": po.po_number,
+                "vendor": po.vendor.label,
+                "date": po.ordered_on.isoformat(),
+                "currency": po.currency,
+                "status": po.status.value,
+                "warnings": list(po.warnings),
+            },
+            "target": self.target.value,
+            "receipt_policy": self.policy.value,
+            "documents": self.documents,
+            "errors": self.errors,
+            "canonical": po.model_dump(mode="json"),
+        }
+
+
+def preview_purchase_order(
+    system: PurchaseOrderSystem, payload: dict[str, Any], connection: PreviewConnection
+) -> PurchaseOrderPreview:
+    """Raises ``StageError`` when the purchase order cannot be normalized; what stops it in the books is listed."""
+    po = normalize_purchase_order(system, payload)
+    settings = connection.purchase_order_settings()
+    prefix = document_key_prefix(PREVIEW_TENANT, connection.connection_id, system.value, po.source_po_id)
+    result = plan_purchase_order(po, settings, prefix)
+    policy = connection.numbering
+    try:
+        shown = [
+            _document(
+                fit_names(doc, connection.target),
+                _purchase_order_number(po, doc, policy, connection.target),
+                connection.target,
+            )
+            for doc in result.documents
+        ]
+    except StageError as err:
+        return PurchaseOrderPreview(
+            po, connection.target, settings.policy, [], [{"code": err.detail.code, "message": err.detail.message}]
+        )
+    problems = [{"code": p.code, "message": p.message} for p in result.problems]
+    return PurchaseOrderPreview(po, connection.target, settings.policy, shown, problems)
+
+
+def _purchase_order_number(
+    po: CanonicalPurchaseOrder, doc: PlannedDocument, policy: NumberingPolicy, target: BooksTarget
+) -> str | None:
+    """The purchase order takes the system's number, a bill the supplier's invoice number, each fitted to the books
+    (the full numbers stay in the memo)."""
+    if doc.type is DocumentType.BILL:
+        # The supplier's invoice number, within what the books take for a bill.
+        return None if doc.doc_number is None else order_document_number(doc.doc_number, "", LIMITS[target].bill_number)
+    if doc.type is not DocumentType.PURCHASE_ORDER or doc.action is not DocumentAction.CREATE:
+        return None
+    if policy.mode is NumberingMode.NEXT_NUMBER:
+        return None
+    return order_document_number(
+        po.po_number, policy.prefix_for(po.system.value), number_limit(policy, target), policy.too_long
+    )

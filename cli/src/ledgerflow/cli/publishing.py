@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -16,7 +16,9 @@ from ledgerflow.contracts import (
     MAX_MESSAGE_BYTES,
     Channel,
     MessageMeta,
+    PurchaseOrderSystem,
     RawOrderEnvelope,
+    RawPurchaseOrderEnvelope,
     ReferenceSyncRequest,
     ResyncRequest,
     Topic,
@@ -37,13 +39,29 @@ class OrderToPublish:
     replay: bool = False
 
 
+@dataclass(frozen=True)
+class PurchaseOrderToPublish:
+    tenant: str
+    connection: str
+    system: PurchaseOrderSystem
+    payload: dict[str, Any]
+    replay: bool = False
+    polled: bool = False  # read by a poller, not published by hand
+
+
+Envelope = RawOrderEnvelope | RawPurchaseOrderEnvelope
+
+
 class MessageTooLarge(ValueError):
     pass
 
 
+E = TypeVar("E", RawOrderEnvelope, RawPurchaseOrderEnvelope)
+
+
 @dataclass(frozen=True)
-class Published:
-    envelope: RawOrderEnvelope
+class Published(Generic[E]):
+    envelope: E
     traceparent: str | None
     partition: int
     offset: int
@@ -68,15 +86,40 @@ def envelope(order: OrderToPublish) -> RawOrderEnvelope:
     )
 
 
+def purchase_order_envelope(order: PurchaseOrderToPublish) -> RawPurchaseOrderEnvelope:
+    message_id = uuid.uuid4()
+    return RawPurchaseOrderEnvelope(
+        meta=MessageMeta(tenant_id=order.tenant, message_id=message_id, correlation_id=message_id),
+        connection_id=order.connection,
+        system=order.system,
+        source="replay" if order.replay else ("poller" if order.polled else "publish"),
+        payload=order.payload,
+    )
+
+
+def topic_of(message: Envelope) -> Topic:
+    return Topic.RAW_PURCHASE_ORDERS if isinstance(message, RawPurchaseOrderEnvelope) else Topic.RAW_ORDERS
+
+
+def _source_of(message: Envelope) -> str:
+    return message.system.value if isinstance(message, RawPurchaseOrderEnvelope) else message.channel.value
+
+
+async def publish_purchase_orders(
+    bootstrap_servers: str, orders: Sequence[PurchaseOrderToPublish], provider: TracerProvider | None = None
+) -> list[Published[RawPurchaseOrderEnvelope]]:
+    return await publish_envelopes(bootstrap_servers, [purchase_order_envelope(o) for o in orders], provider)
+
+
 async def publish_orders(
     bootstrap_servers: str, orders: Sequence[OrderToPublish], provider: TracerProvider | None = None
-) -> list[Published]:
+) -> list[Published[RawOrderEnvelope]]:
     return await publish_envelopes(bootstrap_servers, [envelope(o) for o in orders], provider)
 
 
 async def publish_envelopes(
-    bootstrap_servers: str, envelopes: Sequence[RawOrderEnvelope], provider: TracerProvider | None = None
-) -> list[Published]:
+    bootstrap_servers: str, envelopes: Sequence[E], provider: TracerProvider | None = None
+) -> list[Published[E]]:
     """Publish and wait for the broker's acknowledgement of each (idempotent producer, acks=all)."""
     provider = provider or tracer_provider("ledgerflow-publisher")
     tracer = provider.get_tracer("ledgerflow.publisher")
@@ -86,7 +129,7 @@ async def publish_envelopes(
         [KafkaTelemetryMiddleware(tracer_provider=provider)],
     )
     bodies = [_body(message) for message in envelopes]  # refuse before anything is sent
-    published = []
+    published: list[Published[E]] = []
     async with broker:
         await broker.start()
         for message, body in zip(envelopes, bodies, strict=True):
@@ -94,11 +137,11 @@ async def publish_envelopes(
             # One trace per order version starts here and follows the order through every service.
             with tracer.start_as_current_span("publish order", kind=trace.SpanKind.PRODUCER) as span:
                 span.set_attribute("ledgerflow.tenant_id", tenant)
-                span.set_attribute("ledgerflow.channel", message.channel.value)
+                span.set_attribute("ledgerflow.channel", _source_of(message))
                 traceparent = current_traceparent()
                 record = await broker.publish(
                     body,
-                    Topic.RAW_ORDERS,
+                    topic_of(message),
                     key=message_key(tenant),
                     headers={"content-type": "application/json", "message-id": str(message.meta.message_id)},
                     correlation_id=str(message.meta.correlation_id),
@@ -107,12 +150,13 @@ async def publish_envelopes(
     return published
 
 
-def _body(message: RawOrderEnvelope) -> bytes:
+def _body(message: Envelope) -> bytes:
     body = message.model_dump_json().encode()
     if len(body) > MAX_MESSAGE_BYTES:
+        what = "purchase order" if isinstance(message, RawPurchaseOrderEnvelope) else "order"
         raise MessageTooLarge(
-            f"the {message.channel} order from connection {message.connection_id} is {len(body)} bytes; "
-            f"orders.raw takes messages up to {MAX_MESSAGE_BYTES} bytes"
+            f"the {_source_of(message)} {what} from connection {message.connection_id} is {len(body)} bytes; "
+            f"{topic_of(message)} takes messages up to {MAX_MESSAGE_BYTES} bytes"
         )
     return body
 

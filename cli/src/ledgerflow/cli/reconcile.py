@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -122,9 +122,11 @@ async def read_tenant_state(database_url: str, tenant: str, stuck_after: timedel
                                             FROM ingest.order_versions WHERE tenant_id = $1
                                             GROUP BY connection_id, channel, channel_order_id""", tenant):  # fmt: skip
                 state.ingested[_order_id(row)] = row["version"]
-            for row in await _rows(conn, """SELECT d.*, o.order_number FROM planner.order_documents d
-                                            JOIN planner.orders o USING (tenant_id, connection_id, channel,
-                                                                         channel_order_id)
+            # A system's purchase orders have documents without an order of a channel: their id stands for it.
+            for row in await _rows(conn, """SELECT d.*, coalesce(o.order_number, d.channel_order_id) AS order_number
+                                            FROM planner.order_documents d
+                                            LEFT JOIN planner.orders o USING (tenant_id, connection_id, channel,
+                                                                              channel_order_id)
                                             WHERE d.tenant_id = $1""", tenant):  # fmt: skip
                 state.planned.append(PlannedRow(
                     row["document_key"], _order(row), DocumentType(row["type"]), DocumentAction(row["action"]),
@@ -186,9 +188,13 @@ def reconcile(
 ) -> Reconciliation:
     result = Reconciliation(tenant=tenant, orders=len(state.orders))
     claimed: Counter[tuple[str, ...]] = Counter()
+    # A purchase order updated since it was posted totals what its latest update says.
+    updated = {d.target: d.total for d in sorted(state.planned, key=lambda d: d.updated_at)
+               if d.action is DocumentAction.UPDATE and d.status == "posted" and d.target}  # fmt: skip
     for doc in state.planned:
         if doc.action is DocumentAction.CREATE:
-            _check_created(result, doc, state.intents.get(doc.key), books, claimed, now, stuck_after)
+            current = replace(doc, total=updated[doc.key]) if doc.key in updated else doc
+            _check_created(result, current, state.intents.get(doc.key), books, claimed, now, stuck_after)
         elif doc.status != "posted" and now - doc.updated_at > stuck_after:
             result.stuck += 1
             result.problems.append(Problem("stuck", doc.order, doc.key, f"{doc.action.value} still {doc.status}"))

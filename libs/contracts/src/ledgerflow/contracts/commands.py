@@ -11,6 +11,7 @@ from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.numbering import NumberingPolicy
 from ledgerflow.contracts.plans import PlannedDocument, TransactionMode
+from ledgerflow.contracts.purchase_orders import PurchaseOrderSystem
 from ledgerflow.contracts.targets import BooksTarget
 
 
@@ -33,7 +34,7 @@ class LedgerCommand(BaseModel):
     kind: Literal["ledger_command"] = "ledger_command"
     meta: MessageMeta
     connection_id: str
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(description="The sales channel, or the purchase-order system.")
     channel_order_id: str
     order_number: str
     order_version: int = Field(ge=1)

@@ -13,6 +13,7 @@ from ledgerflow.contracts.dead_letter import ErrorDetail
 from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.money import CurrencyCode
 from ledgerflow.contracts.plans import DocumentAction, DocumentType
+from ledgerflow.contracts.purchase_orders import PurchaseOrderSystem
 
 
 class LedgerStatus(StrEnum):
@@ -46,7 +47,7 @@ class LedgerEvent(BaseModel):
     kind: Literal["ledger_event"] = "ledger_event"
     meta: MessageMeta
     connection_id: str
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(description="The sales channel, or the purchase-order system.")
     channel_order_id: str
     order_number: str
     order_version: int

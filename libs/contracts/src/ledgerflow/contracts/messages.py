@@ -15,6 +15,7 @@ from ledgerflow.contracts.envelope import ConnectionId, MessageMeta
 from ledgerflow.contracts.events import LedgerEvent
 from ledgerflow.contracts.numbering import NumberRejected
 from ledgerflow.contracts.plans import DocumentPlan
+from ledgerflow.contracts.purchase_orders import PurchaseOrderNormalized, RawPurchaseOrderEnvelope
 from ledgerflow.contracts.reference import ReferenceData
 from ledgerflow.contracts.requests import ReferenceSyncRequest, ResyncRequest
 
@@ -63,4 +64,6 @@ MESSAGE_MODELS: dict[str, type[BaseModel]] = {
     "resync_request": ResyncRequest,
     "reference_sync_request": ReferenceSyncRequest,
     "reference_data": ReferenceData,
+    "raw_purchase_order_envelope": RawPurchaseOrderEnvelope,
+    "purchase_order_normalized": PurchaseOrderNormalized,
 }

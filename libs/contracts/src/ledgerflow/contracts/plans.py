@@ -14,6 +14,7 @@ from ledgerflow.contracts.envelope import MessageMeta
 from ledgerflow.contracts.matching import MatchingPolicy
 from ledgerflow.contracts.money import CurrencyCode
 from ledgerflow.contracts.numbering import NumberingPolicy
+from ledgerflow.contracts.purchase_orders import PurchaseOrderSystem
 from ledgerflow.contracts.targets import BooksTarget
 
 
@@ -38,13 +39,16 @@ class DocumentType(StrEnum):
     PURCHASE_ORDER = "purchase_order"
     CREDIT_MEMO = "credit_memo"
     REFUND_RECEIPT = "refund_receipt"
+    BILL = "bill"  # a supplier's bill for goods received against a purchase order
+    ITEM_RECEIPT = "item_receipt"  # goods received against a purchase order, the bill to follow (Desktop)
 
 
 class DocumentAction(StrEnum):
     """What the writer does with a planned document."""
 
     CREATE = "create"
-    CLOSE = "close"  # close the sales order (an estimate on QuickBooks Online) named by ``target``
+    CLOSE = "close"  # close the sales order (an estimate on QuickBooks Online) or purchase order named by ``target``
+    UPDATE = "update"  # replace the lines of the purchase order named by ``target`` (changed before any receipt)
     APPLY = "apply"  # apply the unapplied payment named by ``target`` to the documents in ``applies_to``
 
 
@@ -120,6 +124,9 @@ class PlannedDocument(BaseModel):
     supersedes: str | None = Field(
         default=None, description="Delete-and-resync: the earlier document whose number this one takes over."
     )
+    doc_number: str | None = Field(
+        default=None, description="A number the source gives the document (a bill: the supplier's invoice number)."
+    )
     applied_rules: tuple[AppliedRule, ...] = Field(
         default=(), description="The rules that changed this document, and how (audit trail)."
     )
@@ -133,7 +140,7 @@ class DocumentPlan(BaseModel):
     kind: Literal["document_plan"] = "document_plan"
     meta: MessageMeta
     connection_id: str
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(description="The sales channel, or the purchase-order system.")
     channel_order_id: str
     order_number: str
     order_version: int = Field(ge=1)

@@ -29,6 +29,7 @@ class TargetLimits:
     customer_name: int
     vendor_name: int
     item_name: int
+    bill_number: int = 21  # a bill's or item receipt's number: the supplier's invoice number (Desktop: 20)
 
 
 LIMITS = {
@@ -36,7 +37,7 @@ LIMITS = {
         doc_number=21, payment_reference=21, customer_name=100, vendor_name=100, item_name=100
     ),
     BooksTarget.QUICKBOOKS_DESKTOP: TargetLimits(
-        doc_number=11, payment_reference=20, customer_name=41, vendor_name=41, item_name=31
+        doc_number=11, payment_reference=20, customer_name=41, vendor_name=41, item_name=31, bill_number=20
     ),
 }
 

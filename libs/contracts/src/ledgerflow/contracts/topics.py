@@ -15,6 +15,8 @@ class Topic(StrEnum):
     RESYNC = "orders.resync"  # people to the planner: plan these orders again (L3)
     REFERENCE = "ledger.reference"  # the writer to the planner: items and vendors in the books
     REFERENCE_REQUESTS = "ledger.reference.requests"  # people to the writer: sync the reference data now
+    RAW_PURCHASE_ORDERS = "purchase_orders.raw"  # the systems' own purchase orders, as their APIs return them
+    NORMALIZED_PURCHASE_ORDERS = "purchase_orders.normalized"
 
 
 DEAD_LETTER_SUFFIX = ".dlq"

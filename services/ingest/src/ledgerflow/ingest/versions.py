@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ledgerflow.contracts import CanonicalOrder
+from ledgerflow.contracts import CanonicalOrder, CanonicalPurchaseOrder
 from ledgerflow.runtime.database import DbConnection
 
 DDL = (
@@ -31,10 +31,23 @@ DDL = (
         PRIMARY KEY (tenant_id, connection_id, channel, channel_order_id)
     )
     """,
+    # A purchase order's versions, apart from orders': a system's PO id and a channel's order id may coincide.
+    """
+    CREATE TABLE IF NOT EXISTS purchase_order_versions (
+        tenant_id     text        NOT NULL,
+        connection_id text        NOT NULL,
+        system        text        NOT NULL,
+        source_po_id  text        NOT NULL,
+        version       integer     NOT NULL,
+        content_hash  text        NOT NULL,
+        received_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, connection_id, system, source_po_id, version)
+    )
+    """,
 )
 
 
-def content_hash(order: CanonicalOrder) -> str:
+def content_hash(order: CanonicalOrder | CanonicalPurchaseOrder) -> str:
     return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
 
 
@@ -68,6 +81,37 @@ async def next_version(
     version = 1 if latest is None else latest["version"] + 1
     await conn.execute(
         """INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        *key,
+        version,
+        digest,
+    )
+    return VersionDecision(version=version, changed=True)
+
+
+async def next_purchase_order_version(
+    conn: DbConnection,
+    tenant_id: str,
+    connection_id: str,
+    order: CanonicalPurchaseOrder,
+    digest: str,
+    *,
+    replay: bool = False,
+) -> VersionDecision:
+    """As for orders: a re-read purchase order that has not changed is dropped (pollers re-read every open one)."""
+    key = (tenant_id, connection_id, order.system.value, order.source_po_id)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", "po/" + "/".join(key))
+    latest = await conn.fetchrow(
+        """SELECT version, content_hash FROM purchase_order_versions
+           WHERE tenant_id = $1 AND connection_id = $2 AND system = $3 AND source_po_id = $4
+           ORDER BY version DESC LIMIT 1""",
+        *key,
+    )
+    if latest is not None and latest["content_hash"] == digest and not replay:
+        return VersionDecision(version=latest["version"], changed=False)
+    version = 1 if latest is None else latest["version"] + 1
+    await conn.execute(
+        """INSERT INTO purchase_order_versions (tenant_id, connection_id, system, source_po_id, version, content_hash)
            VALUES ($1, $2, $3, $4, $5, $6)""",
         *key,
         version,

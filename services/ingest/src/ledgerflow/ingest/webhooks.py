@@ -1,8 +1,13 @@
-"""Webhook receiver: ``POST /webhooks/{connection}/{channel}``, signed by the platform, onto ``orders.raw``.
+"""Webhook receiver: ``POST /webhooks/{connection}/{channel}``, signed by the platform, onto ``orders.raw``;
+``POST /webhooks/{connection}/purchase-orders/{system}`` onto ``purchase_orders.raw``.
 
 The signature (Shopify ``X-Shopify-Hmac-SHA256``, WooCommerce ``X-WC-Webhook-Signature``: base64 of the
 HMAC-SHA256 of the raw body with the connection's secret) is checked in constant time before anything is
 parsed. The receiver answers as soon as the broker has the message; the work happens downstream.
+
+The purchase-order systems' own webhooks are nudges without the whole order (X-Series sends a consignment without
+its products, Erply's webhook manager a header): whatever relays them (the merchant's middleware, a poller) fetches
+the parts and posts the bundle, signed the same way in ``X-Ledgerflow-Hmac-SHA256``.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from ledgerflow.contracts import (
     MAX_MESSAGE_BYTES,
     Channel,
     MessageMeta,
+    PurchaseOrderSystem,
     RawOrderEnvelope,
+    RawPurchaseOrderEnvelope,
     Topic,
     derive_message_id,
     message_key,
@@ -51,6 +58,9 @@ DELIVERY_HEADERS: dict[Channel, str] = {
 }
 
 
+PURCHASE_ORDER_SIGNATURE = "x-ledgerflow-hmac-sha256"
+PURCHASE_ORDER_DELIVERY = "x-ledgerflow-delivery-id"
+
 log = structlog.get_logger(__name__)
 
 RECEIVED = Counter("ledgerflow_webhooks_received", "Signed webhooks accepted and published.", ["tenant", "channel"])
@@ -61,7 +71,7 @@ MIN_SECRET_LENGTH = 16  # an empty or short secret would let anyone sign a conne
 
 class WebhookConnection(BaseModel):
     tenant: str
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(description="A sales channel, or a purchase-order system.")
     secret: SecretStr
 
     @field_validator("secret")
@@ -93,8 +103,11 @@ class WebhookSettings(BaseSettings):
     max_connections: int = Field(default=200, ge=1, description="Connections at once; more are answered 503.")
 
 
+Envelope = RawOrderEnvelope | RawPurchaseOrderEnvelope
+
+
 class Publisher(Protocol):
-    async def publish(self, envelope: RawOrderEnvelope) -> None: ...
+    async def publish(self, envelope: Envelope) -> None: ...
 
 
 class BodyTooLarge(Exception):
@@ -119,6 +132,13 @@ def _too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
     return False
+
+
+def _form_payload(body: bytes) -> bytes:
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=32)
+    return (fields.get("payload") or [""])[0].encode()
 
 
 def signature_of(secret: str, body: bytes) -> str:
@@ -161,6 +181,52 @@ class PublishHealth:
 def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan: object = None) -> Starlette:
     health = PublishHealth()
 
+    async def signed_payload(request: Request, connection: WebhookConnection, header: str) -> dict[str, Any] | Response:
+        """The body, read within the limits, its signature checked before it is parsed, as a JSON object."""
+        try:
+            body = await asyncio.wait_for(
+                _read_limited(request, settings.max_body_bytes), timeout=settings.read_timeout_seconds
+            )
+        except BodyTooLarge:
+            return _error(413, f"the body is larger than {settings.max_body_bytes} bytes")
+        except TimeoutError:
+            return _error(408, f"the body did not arrive within {settings.read_timeout_seconds:g} s")
+        signature = request.headers.get(header)
+        if not signature or not signature_matches(connection.secret.get_secret_value(), body, signature):
+            return _error(401, f"missing or wrong {header}")
+        if connection.channel is Channel.WOOCOMMERCE and body.startswith(b"webhook_id="):
+            return JSONResponse({"status": "ping"})  # WooCommerce checks a new webhook with a form-encoded ping
+        if connection.channel is PurchaseOrderSystem.LIGHTSPEED_X and body.startswith(b"payload="):
+            body = _form_payload(body)  # X-Series posts its JSON form-encoded, in a "payload" field
+        try:
+            payload = json.loads(body, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            return _error(400, f"the signed body is not JSON ledgerflow takes: {str(exc)[:200]}")
+        if not isinstance(payload, dict):
+            return _error(400, "the signed body is not a JSON object")
+        if _too_deep(payload):
+            return _error(400, f"the signed body nests deeper than {MAX_NESTING} levels")
+        return payload
+
+    async def send(envelope: Envelope, name: str, label: str) -> Response:
+        try:
+            size = len(envelope.model_dump_json().encode())
+        except (ValueError, UnicodeError) as exc:  # a lone surrogate cannot be written as UTF-8
+            return _error(400, f"the signed body holds text that cannot be carried on: {str(exc)[:200]}")
+        topic = Topic.RAW_PURCHASE_ORDERS if isinstance(envelope, RawPurchaseOrderEnvelope) else Topic.RAW_ORDERS
+        if size > MAX_MESSAGE_BYTES:
+            return _error(413, f"the {label} is {size:,} bytes once wrapped; {topic} takes {MAX_MESSAGE_BYTES:,}")
+        try:
+            await asyncio.wait_for(publisher.publish(envelope), timeout=settings.publish_timeout_seconds)
+        except Exception as exc:  # the broker is away or slow: the platform retries a 503 later
+            health.failed(exc)
+            log.warning("webhook.publish_failed", connection=name, error=f"{type(exc).__name__}: {exc}"[:300])
+            return _error(503, f"the {label} could not be queued now; send it again later")
+        health.published()
+        source = envelope.system if isinstance(envelope, RawPurchaseOrderEnvelope) else envelope.channel
+        RECEIVED.labels(envelope.meta.tenant_id, source.value).inc()
+        return JSONResponse({"message_id": str(envelope.meta.message_id)}, status_code=202)
+
     async def receive(request: Request) -> Response:
         name = request.path_params["connection"]
         connection = settings.connections.get(name)
@@ -175,27 +241,9 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
         header = SIGNATURE_HEADERS.get(channel)
         if header is None:
             return _error(400, f"{channel} webhooks are not signed in a way ledgerflow verifies; use a poller")
-        try:
-            body = await asyncio.wait_for(
-                _read_limited(request, settings.max_body_bytes), timeout=settings.read_timeout_seconds
-            )
-        except BodyTooLarge:
-            return _error(413, f"the body is larger than {settings.max_body_bytes} bytes")
-        except TimeoutError:
-            return _error(408, f"the body did not arrive within {settings.read_timeout_seconds:g} s")
-        signature = request.headers.get(header)
-        if not signature or not signature_matches(connection.secret.get_secret_value(), body, signature):
-            return _error(401, f"missing or wrong {header}")
-        if channel is Channel.WOOCOMMERCE and body.startswith(b"webhook_id="):
-            return JSONResponse({"status": "ping"})  # WooCommerce checks a new webhook with a form-encoded ping
-        try:
-            payload = json.loads(body, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            return _error(400, f"the signed body is not JSON ledgerflow takes: {str(exc)[:200]}")
-        if not isinstance(payload, dict):
-            return _error(400, "the signed body is not a JSON object")
-        if _too_deep(payload):
-            return _error(400, f"the signed body nests deeper than {MAX_NESTING} levels")
+        payload = await signed_payload(request, connection, header)
+        if isinstance(payload, Response):
+            return payload
         delivery = request.headers.get(DELIVERY_HEADERS[channel])
         message_id = derive_message_id("webhook", name, delivery) if delivery else uuid.uuid4()
         envelope = RawOrderEnvelope(
@@ -205,21 +253,33 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
             source="webhook",
             payload=payload,
         )
+        return await send(envelope, name, "order")
+
+    async def receive_purchase_order(request: Request) -> Response:
+        name = request.path_params["connection"]
+        connection = settings.connections.get(name)
+        if connection is None:
+            return _error(404, f"no webhook connection named {name!r}")
         try:
-            size = len(envelope.model_dump_json().encode())
-        except (ValueError, UnicodeError) as exc:  # a lone surrogate cannot be written as UTF-8
-            return _error(400, f"the signed body holds text that cannot be carried on: {str(exc)[:200]}")
-        if size > MAX_MESSAGE_BYTES:
-            return _error(413, f"the order is {size:,} bytes once wrapped; orders.raw takes {MAX_MESSAGE_BYTES:,}")
-        try:
-            await asyncio.wait_for(publisher.publish(envelope), timeout=settings.publish_timeout_seconds)
-        except Exception as exc:  # the broker is away or slow: the platform retries a 503 later
-            health.failed(exc)
-            log.warning("webhook.publish_failed", connection=name, error=f"{type(exc).__name__}: {exc}"[:300])
-            return _error(503, "the order could not be queued now; send it again later")
-        health.published()
-        RECEIVED.labels(connection.tenant, channel.value).inc()
-        return JSONResponse({"message_id": str(message_id)}, status_code=202)
+            system = PurchaseOrderSystem(request.path_params["system"])
+        except ValueError:
+            known = ", ".join(s.value for s in PurchaseOrderSystem)
+            return _error(404, f"unknown purchase-order system {request.path_params['system']!r} ({known})")
+        if system is not connection.channel:
+            return _error(400, f"connection {name!r} receives {connection.channel.value} webhooks, not {system}")
+        payload = await signed_payload(request, connection, PURCHASE_ORDER_SIGNATURE)
+        if isinstance(payload, Response):
+            return payload
+        delivery = request.headers.get(PURCHASE_ORDER_DELIVERY)
+        message_id = derive_message_id("webhook", name, delivery) if delivery else uuid.uuid4()
+        envelope = RawPurchaseOrderEnvelope(
+            meta=MessageMeta(tenant_id=connection.tenant, message_id=message_id, correlation_id=message_id),
+            connection_id=name,
+            system=system,
+            source="webhook",
+            payload=payload,
+        )
+        return await send(envelope, name, "purchase order")
 
     async def live(request: Request) -> Response:
         return JSONResponse({"status": "live"})
@@ -237,6 +297,7 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
     return Starlette(
         routes=[
             Route("/webhooks/{connection}/{channel}", receive, methods=["POST"]),
+            Route("/webhooks/{connection}/purchase-orders/{system}", receive_purchase_order, methods=["POST"]),
             Route("/health/live", live, methods=["GET"]),
             Route("/health/ready", ready, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
@@ -261,10 +322,11 @@ class KafkaPublisher:
         self.ready = False
         await self._broker.stop()
 
-    async def publish(self, envelope: RawOrderEnvelope) -> None:
+    async def publish(self, envelope: Envelope) -> None:
+        topic = Topic.RAW_PURCHASE_ORDERS if isinstance(envelope, RawPurchaseOrderEnvelope) else Topic.RAW_ORDERS
         await self._broker.publish(
             envelope.model_dump_json().encode(),
-            Topic.RAW_ORDERS,
+            topic,
             key=message_key(envelope.meta.tenant_id),
             headers={"content-type": "application/json", "message-id": str(envelope.meta.message_id)},
             correlation_id=str(envelope.meta.correlation_id),

@@ -167,6 +167,13 @@ class Books(Protocol):
         """Apply what is unapplied of the payment to the invoices, unless it is applied already."""
         ...
 
+    async def update_purchase_order(
+        self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
+    ) -> BooksRecord:
+        """Give the posted purchase order the lines of ``numbered``, unless it has them already. Raises ``Refused``
+        where the books cannot."""
+        ...
+
 
 class Target(Protocol):
     """An accounting system: the books of each company, and how fast each may be called."""

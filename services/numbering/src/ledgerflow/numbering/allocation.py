@@ -9,6 +9,7 @@ the numbers the books already hold.
 from __future__ import annotations
 
 from ledgerflow.contracts import (
+    LIMITS,
     BooksTarget,
     CollisionPolicy,
     DocumentAction,
@@ -20,6 +21,7 @@ from ledgerflow.contracts import (
 )
 from ledgerflow.numbering.rules import (
     NUMBER_SPACES,
+    SOURCE_NUMBERED,
     collision_candidates,
     number_limit,
     numeric_tail,
@@ -69,6 +71,10 @@ async def number_document(
     """The document's number: the one it already has, or a new one. Payments have none (their reference is N4)."""
     if doc.type is DocumentType.PAYMENT or doc.action is not DocumentAction.CREATE:
         return None  # closing a sales order or applying a payment changes a document that has its number
+    if doc.type in SOURCE_NUMBERED:
+        if doc.doc_number is None:
+            return None
+        return order_document_number(doc.doc_number, "", LIMITS[plan.target].bill_number, policy.too_long)
     space = NUMBER_SPACES[doc.type]
     # Two transactions numbering the same document wait for each other instead of both allocating.
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"number/{tenant}/{doc.key}")

@@ -18,7 +18,12 @@ NUMBER_SPACES: dict[DocumentType, str] = {
     DocumentType.CREDIT_MEMO: "credit_memo",
     DocumentType.REFUND_RECEIPT: "refund_receipt",
     DocumentType.PAYMENT: "payment",
+    DocumentType.BILL: "bill",
+    DocumentType.ITEM_RECEIPT: "item_receipt",
 }
+# Documents numbered by the source (a supplier's invoice number), never from a sequence of ledgerflow's: two
+# suppliers may well use the same number.
+SOURCE_NUMBERED = frozenset({DocumentType.BILL, DocumentType.ITEM_RECEIPT})
 
 COLLISION_SUFFIXES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 

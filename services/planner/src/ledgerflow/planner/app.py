@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from ledgerflow.contracts import DocumentPlan, LedgerEvent, OrderNormalized, ReferenceData, ResyncRequest, Topic
-from ledgerflow.planner import reference
+from ledgerflow.contracts import (
+    DocumentPlan,
+    LedgerEvent,
+    OrderNormalized,
+    PurchaseOrderNormalized,
+    ReferenceData,
+    ResyncRequest,
+    Topic,
+)
+from ledgerflow.planner import purchase_order_handler, reference
 from ledgerflow.planner.handler import (
     COMPLETION_STAGE,
     DDL,
@@ -27,7 +35,19 @@ def create_service(settings: ServiceSettings | None = None, provider: TracerProv
         Stage(COMPLETION_STAGE, Topic.EVENTS, LedgerEvent, make_completion_handler(planner), outputs=plans),
         Stage(RESYNC_STAGE, Topic.RESYNC, ResyncRequest, make_resync_handler(planner), outputs=plans),
         Stage(reference.STAGE, Topic.REFERENCE, ReferenceData, reference.handle_reference_data),
+        Stage(
+            purchase_order_handler.PURCHASE_ORDER_STAGE,
+            Topic.NORMALIZED_PURCHASE_ORDERS,
+            PurchaseOrderNormalized,
+            purchase_order_handler.handle_purchase_order,
+            outputs=plans,
+        ),
     ]
     return Service(
-        name="ledgerflow-planner", schema="planner", ddl=DDL, stages=stages, settings=settings, provider=provider
+        name="ledgerflow-planner",
+        schema="planner",
+        ddl=(*DDL, *purchase_order_handler.DDL),
+        stages=stages,
+        settings=settings,
+        provider=provider,
     )

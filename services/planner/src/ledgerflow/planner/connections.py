@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from ledgerflow.contracts import (
     BooksTarget,
@@ -21,6 +29,7 @@ from ledgerflow.contracts import (
     MatchingPolicy,
     NumberingPolicy,
     PaymentState,
+    PurchaseOrderSystem,
     TransactionMode,
 )
 from ledgerflow.contracts.envelope import TenantId
@@ -28,6 +37,7 @@ from ledgerflow.planner.booking import Accounts, TaxCodes
 from ledgerflow.planner.rules import RuleSet, load_rule_sets
 from ledgerflow.planner.settings import InvoiceWhen, ItemNames, PlannerSettings, PlanOptions, RefundMode
 from ledgerflow.planner.settings_yaml import read_yaml
+from ledgerflow.planner.source_purchase_orders import PurchaseOrderSettings, ReceiptPolicy
 from ledgerflow.runtime.database import DbConnection
 
 DDL = (
@@ -62,7 +72,9 @@ class ConnectionSettings(BaseModel):
 
     tenant: TenantId
     connection: str = Field(min_length=1, max_length=64)
-    channel: Channel
+    channel: Channel | PurchaseOrderSystem = Field(
+        description="The sales channel, or the system whose own purchase orders the connection reads."
+    )
     target: BooksTarget = Field(
         default=BooksTarget.QUICKBOOKS_ONLINE, description="quickbooks_online or quickbooks_desktop (Web Connector)."
     )
@@ -89,6 +101,30 @@ class ConnectionSettings(BaseModel):
     )
     numbering: NumberingPolicy = NumberingPolicy()
     items: ItemNames = ItemNames()
+    # Purchase orders from the systems that make them (docs/purchase-orders.md).
+    vendors: dict[str, str] = Field(
+        default_factory=dict,
+        description="The system's supplier id or name -> the vendor's name in the books; vendors are never created.",
+    )
+    receipt_policy: ReceiptPolicy | None = Field(
+        default=None, description="po-only, receipt-as-bill (Online's default) or item-receipt (Desktop's default)."
+    )
+    home_currency: str = Field(
+        default="USD", min_length=3, max_length=3, description="For systems that name no currency (SKU Vault)."
+    )
+
+    @field_validator("channel", mode="wrap")
+    @classmethod
+    def _known_source(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Channel | PurchaseOrderSystem:
+        """One line for a name that is neither, rather than one per kind of source."""
+        try:
+            source: Channel | PurchaseOrderSystem = handler(value)
+        except ValidationError:
+            known = ", ".join(s.value for s in (*Channel, *PurchaseOrderSystem))
+            raise ValueError(
+                f"{value!r} is not a channel or purchase-order system ledgerflow reads ({known})"
+            ) from None
+        return source
 
     @model_validator(mode="after")
     def _consistent(self) -> ConnectionSettings:
@@ -121,6 +157,10 @@ class ConnectionSettings(BaseModel):
             invoice_when=settings.invoice_when,
             refunds=settings.refunds,
         )
+
+    def purchase_order_settings(self) -> PurchaseOrderSettings:
+        return PurchaseOrderSettings(target=self.target, receipt_policy=self.receipt_policy, vendors=self.vendors,
+                                     home_currency=self.home_currency.upper())  # fmt: skip
 
     def options(self) -> PlanOptions:
         return PlanOptions(

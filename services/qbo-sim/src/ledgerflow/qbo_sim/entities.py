@@ -51,6 +51,7 @@ RESOURCES: dict[str, str] = {
     "refundreceipt": "RefundReceipt",
     "payment": "Payment",
     "purchaseorder": "PurchaseOrder",
+    "bill": "Bill",
 }
 NAME_LISTS = ("Customer", "Vendor")
 # Lists whose inactive records a plain query leaves out and whose deactivation frees the name.
@@ -58,7 +59,7 @@ DEACTIVATED_NAMES = {"Customer": "DisplayName", "Vendor": "DisplayName", "Item":
                      "Class": "Name", "Department": "Name"}  # fmt: skip
 CLASSIFICATIONS = ("Class", "Department")  # Department is what the QuickBooks Online UI calls a location
 SALES_FORMS = ("Invoice", "SalesReceipt", "Estimate", "CreditMemo", "RefundReceipt")
-TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder")
+TRANSACTIONS = (*SALES_FORMS, "Payment", "PurchaseOrder", "Bill")
 TXN_TYPE_LABELS = {
     "Invoice": "Invoice",
     "SalesReceipt": "Sales Receipt",
@@ -66,6 +67,7 @@ TXN_TYPE_LABELS = {
     "CreditMemo": "Credit Memo",
     "RefundReceipt": "Refund Receipt",
     "PurchaseOrder": "Purchase Order",
+    "Bill": "Bill",
 }
 ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Group", "Category")
 ITEM_ACCOUNTS = ("IncomeAccountRef", "ExpenseAccountRef")
@@ -233,6 +235,8 @@ class Books:
             return self._payment(body, existing)
         if entity == "PurchaseOrder":
             return self._purchase_order(body, existing, allow_duplicate)
+        if entity == "Bill":
+            return self._bill(body, existing)
         raise unsupported(f"/{entity.lower()}")
 
     def _ref(self, body: dict[str, Any], name: str, entity: str, *, required: bool) -> str | None:
@@ -522,7 +526,20 @@ class Books:
         currency = _currency(body)
         self._ref(body, "VendorRef", "Vendor", required=True)
         self._ref(body, "APAccountRef", "Account", required=self.rules.purchase_order_needs_ap_account)
-        lines = body.get("Line")
+        stored, total = self._expense_lines(body.get("Line"), currency)
+        fields = {**body, "Line": stored, "TotalAmt": total, "CurrencyRef": {"value": currency},
+                  "POStatus": body.get("POStatus") or (existing or {}).get("POStatus") or "Open"}  # fmt: skip
+        if existing is not None:
+            fields["LinkedTxn"] = existing.get("LinkedTxn", [])  # the bills linked to it are QuickBooks' to keep
+        fields.setdefault("TxnDate", _today())
+        custom = self.company.preferences.purchase_custom_txn_numbers
+        number = self._doc_number("PurchaseOrder", body, existing, allow_duplicate, custom)
+        if number is not None:
+            fields["DocNumber"] = number
+        return fields
+
+    def _expense_lines(self, lines: Any, currency: str) -> tuple[list[dict[str, Any]], Decimal]:
+        """Purchase lines: an item (quantity x rate) or an expense account."""
         if not isinstance(lines, list) or not lines:
             raise required_missing("Line")
         total = ZERO
@@ -540,14 +557,77 @@ class Books:
                 raise QboFault("2170", "Invalid Enumeration", f"DetailType: {detail_type}", element="DetailType")
             total += amount
             stored.append({**line, "Id": str(index), "LineNum": index, "Amount": amount})
-        fields = {**body, "Line": stored, "TotalAmt": round_money(total, currency), "CurrencyRef": {"value": currency},
-                  "POStatus": body.get("POStatus") or (existing or {}).get("POStatus") or "Open"}  # fmt: skip
-        fields.setdefault("TxnDate", _today())
-        custom = self.company.preferences.purchase_custom_txn_numbers
-        number = self._doc_number("PurchaseOrder", body, existing, allow_duplicate, custom)
-        if number is not None:
-            fields["DocNumber"] = number
-        return fields
+        return stored, round_money(total, currency)
+
+    def _bill(self, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        """A vendor's bill; its lines may link the purchase orders they bill (``LinkedTxn`` of type PurchaseOrder),
+        which must be open, the same vendor's and in the same currency."""
+        currency = _currency(body)
+        vendor = self._ref(body, "VendorRef", "Vendor", required=True)
+        self._ref(body, "APAccountRef", "Account", required=False)
+        stored, total = self._expense_lines(body.get("Line"), currency)
+        linked = {str(link.get("TxnId")) for line in stored for link in line.get("LinkedTxn") or []
+                  if isinstance(link, dict)}  # fmt: skip
+        for line in stored:
+            for link in line.get("LinkedTxn") or []:
+                if not isinstance(link, dict) or link.get("TxnType") != "PurchaseOrder":
+                    raise QboFault("2170", "Invalid Enumeration", f"LinkedTxn.TxnType: {link!r}", element="TxnType")
+        previously = {str(link["TxnId"]) for link in (existing or {}).get("LinkedTxn", [])}
+        for po_id in sorted(linked - previously):
+            self._check_purchase_order_link(po_id, vendor, currency)
+        number = body.get("DocNumber")
+        if number is not None and len(str(number)) > DOC_NUMBER_LIMIT:
+            raise QboFault("6000", "A business validation error has occurred while processing your request",
+                           f"String length is either shorter or longer than supported by specification. Min:0 Max:"
+                           f"{DOC_NUMBER_LIMIT} supported. Supplied length:{len(str(number))}",
+                           element="DocNumber")  # fmt: skip
+        # Bill payments are not simulated: a bill's balance is its total. QuickBooks lists the purchase orders a
+        # bill's lines link at the bill's own LinkedTxn as well.
+        links = [{"TxnId": po_id, "TxnType": "PurchaseOrder"} for po_id in sorted(linked)]
+        return {**body, "Line": stored, "TotalAmt": total, "Balance": total, "CurrencyRef": {"value": currency},
+                "TxnDate": body.get("TxnDate") or _today(), "LinkedTxn": links}  # fmt: skip
+
+    def _check_purchase_order_link(self, po_id: str, vendor: str | None, currency: str) -> None:
+        po = self.company.get("PurchaseOrder", po_id)
+        if po is None:
+            raise object_not_found("PurchaseOrder", po_id)
+        if po["VendorRef"]["value"] != vendor:
+            raise QboFault("620", "Transaction can not be linked", "The purchase order belongs to another vendor.")
+        if po["CurrencyRef"]["value"] != currency:
+            raise QboFault("620", "Transaction can not be linked", "The purchase order is in another currency.")
+        if po.get("POStatus") == "Closed":
+            raise QboFault("620", "Transaction can not be linked", f"Purchase order {po_id} is closed.")
+
+    def _bill_purchase_orders(self, bill: dict[str, Any]) -> None:
+        """A bill linked to a purchase order is listed on it, and the purchase order closes once every item line
+        is billed in full, as QuickBooks does."""
+        for link in bill.get("LinkedTxn", []):
+            po = self.company.table("PurchaseOrder").get(str(link["TxnId"]))
+            if po is None:
+                continue
+            entry = {"TxnId": bill["Id"], "TxnType": "Bill"}
+            if entry not in po.get("LinkedTxn", []):
+                po["LinkedTxn"] = [*po.get("LinkedTxn", []), entry]
+            if self._fully_billed(po):
+                po["POStatus"] = "Closed"
+            Company.touch(po)
+
+    def _fully_billed(self, po: dict[str, Any]) -> bool:
+        billed: dict[str, Decimal] = {}
+        for link in po.get("LinkedTxn", []):
+            bill = self.company.get("Bill", str(link["TxnId"])) if link.get("TxnType") == "Bill" else None
+            for line in (bill or {}).get("Line", []):
+                detail = line.get("ItemBasedExpenseLineDetail")
+                if detail and any(str(t.get("TxnId")) == po["Id"] for t in line.get("LinkedTxn") or []):
+                    item = detail["ItemRef"]["value"]
+                    billed[item] = billed.get(item, ZERO) + _money(detail.get("Qty", 1), "Qty")
+        ordered: dict[str, Decimal] = {}
+        for line in po.get("Line", []):
+            detail = line.get("ItemBasedExpenseLineDetail")
+            if detail:
+                item = detail["ItemRef"]["value"]
+                ordered[item] = ordered.get(item, ZERO) + _money(detail.get("Qty", 1), "Qty")
+        return bool(ordered) and all(billed.get(item, ZERO) >= qty for item, qty in ordered.items())
 
     # ---- effects on other documents -----------------------------------------------------------
 
@@ -566,6 +646,8 @@ class Books:
         if entity == "Payment":
             self._unapply(record["Id"])
             self._apply(record)
+        if entity == "Bill":
+            self._bill_purchase_orders(record)
 
     def _close_estimate(self, estimate_id: str, invoice_id: str) -> None:
         estimate = self.company.table("Estimate")[estimate_id]

@@ -634,6 +634,17 @@ def _invoice_order(invoice: dict[str, Any]) -> CanonicalOrder:
     lines = invoice.get("lines")
     if lines is None:
         raise NormalizationError("payload.missing_field", f"invoice.lines is missing ({invoice_id})")
+    if isinstance(lines, dict) and not isinstance(lines.get("data"), list):
+        # Refused rather than posted as one fallback line: the items, their tax and their discounts would be lost
+        # from the books, and the invoice would need posting again once its lines were known.
+        raise NormalizationError(
+            "payload.lines_not_expanded",
+            f"Stripe invoice {invoice_id} was published without its lines: invoice.lines holds no data list "
+            f"(it is {_shown(lines)})",
+            f"Read the invoice with GET /v1/invoices/{invoice_id}?expand[]=lines (or its lines with GET "
+            f"/v1/invoices/{invoice_id}/lines, paging while has_more is true) and publish it with every line in "
+            "lines.data.",
+        )
     priced = [
         p
         for i, line in enumerate(_list_data(lines, "invoice.lines"))
@@ -1278,11 +1289,14 @@ def _non_negative(value: Any, currency: str, where: str) -> Decimal:
 # --- structure -----------------------------------------------------------------------------------------------------
 
 
+def _shown(value: Any) -> str:
+    return repr(value) if len(repr(value)) <= 60 else f"a {type(value).__name__}"
+
+
 def _wrong_type(where: str, value: Any, expected: str) -> NormalizationError:
-    shown = repr(value) if len(repr(value)) <= 60 else f"a {type(value).__name__}"
     return NormalizationError(
         "payload.wrong_type",
-        f"{where} is {shown}, not {expected}",
+        f"{where} is {_shown(value)}, not {expected}",
         "Publish the object exactly as the Stripe API returns it.",
     )
 

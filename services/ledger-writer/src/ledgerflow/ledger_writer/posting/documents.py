@@ -126,6 +126,8 @@ class DocumentWriter:
         try:
             if doc.action is DocumentAction.CLOSE:
                 record = await self._books.close_sales_order(target.linked, intent.request_id)
+            elif doc.action is DocumentAction.UPDATE:
+                record = await self._books.update_purchase_order(target.linked, numbered, intent.request_id)
             else:
                 invoices = [await self._posted_intent(key, posted) for key in doc.applies_to]
                 linked = [i.linked for i in invoices if i is not None]

@@ -206,6 +206,17 @@ class DesktopBooks:
                 check(answer, "close the sales order")
         raise Busy("the sales order kept changing while ledgerflow closed it")
 
+    async def update_purchase_order(
+        self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
+    ) -> BooksRecord:
+        raise Refused(
+            ErrorDetail(
+                code="document.update_unsupported",
+                message="changing a posted purchase order is not supported on QuickBooks Desktop yet",
+                fix="Edit the purchase order in QuickBooks to match its source.",
+            )
+        )
+
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
         """Move what is unapplied of the payment (a deposit taken with the sales order) onto the invoices; the
         whole list of applications is sent, as QuickBooks may drop the ones a change leaves out."""

@@ -62,6 +62,10 @@ class QboBooks:
                 payable = await self._refs.payable_account()
                 body = mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
                 return Draft(kind, body)
+            if doc.type is DocumentType.BILL:
+                vendor = await self._refs.vendor(str(doc.vendor_name))
+                orders = [external_id for external_id, linked_kind in links if linked_kind == "PurchaseOrder"]
+                return Draft(kind, mapping.bill(numbered, vendor, await self._refs.items(doc), orders))
             customer_id = await self._refs.customer(doc)
             if doc.type is DocumentType.PAYMENT:
                 body = mapping.payment(numbered, customer_id, links, refs)
@@ -120,6 +124,8 @@ class QboBooks:
         doc = numbered.document
         if numbered.doc_number is not None:
             where = equals("DocNumber", numbered.doc_number)
+        elif draft.customer_id is None:  # a vendor's document: its date, then its memo and total below
+            where = equals("TxnDate", doc.txn_date.isoformat())
         else:
             where = f"{equals('CustomerRef', str(draft.customer_id))} AND {equals('TxnDate', doc.txn_date.isoformat())}"
         with self._translated(draft.kind):
@@ -145,9 +151,13 @@ class QboBooks:
         return [str(r["DocNumber"]) for r in recent if r.get("DocNumber")]
 
     async def close_sales_order(self, sales_order: Linked, request_key: uuid.UUID) -> BooksRecord:
+        """Close an estimate (the sales order on QuickBooks Online) or a purchase order."""
         with self._translated(sales_order.kind):
             changes = DocumentChanges(self._client, self._realm)
-            closed = await changes.close_estimate(sales_order.external_id, request_key)
+            if sales_order.kind == "PurchaseOrder":
+                closed = await changes.close_purchase_order(sales_order.external_id, request_key)
+            else:
+                closed = await changes.close_estimate(sales_order.external_id, request_key)
             return _record(closed, changes.trace_id)
 
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
@@ -156,6 +166,18 @@ class QboBooks:
             ids = [invoice.external_id for invoice in invoices]
             applied = await changes.apply_payment(payment.external_id, ids, request_key)
             return _record(applied, changes.trace_id)
+
+    async def update_purchase_order(
+        self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
+    ) -> BooksRecord:
+        doc = numbered.document
+        with self._translated(purchase_order.kind):
+            vendor = await self._refs.vendor(str(doc.vendor_name))
+            payable = await self._refs.payable_account()
+            body = mapping.purchase_order(numbered, vendor, payable, await self._refs.items(doc))
+            changes = DocumentChanges(self._client, self._realm)
+            replaced = await changes.replace_lines(purchase_order.external_id, body["Line"], request_key)
+            return _record(replaced, changes.trace_id)
 
     def _translated(
         self, kind: str, *, keep_duplicates: bool = False, keep_missing: bool = False, keep_inactive: bool = False

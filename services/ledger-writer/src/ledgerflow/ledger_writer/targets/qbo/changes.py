@@ -1,4 +1,5 @@
-"""Changes to documents already in QuickBooks Online: close an estimate, apply an unapplied payment to invoices.
+"""Changes to documents already in QuickBooks Online: close an estimate or a purchase order, apply an unapplied
+payment to invoices.
 
 Both read the document first and send nothing when the change is already there, so a redelivery, a
 lost response or QuickBooks doing it by itself (linking an invoice closes its estimate) ends the same.
@@ -37,6 +38,21 @@ class DocumentChanges:
             return None if estimate.get("TxnStatus") == CLOSED else {"TxnStatus": CLOSED}
 
         return await self._change("Estimate", estimate_id, closed, request_key)
+
+    async def close_purchase_order(self, po_id: str, request_key: uuid.UUID) -> dict[str, Any]:
+        async def closed(po: dict[str, Any]) -> dict[str, Any] | None:
+            # Billed in full, QuickBooks closed it already.
+            return None if po.get("POStatus") == CLOSED else {"POStatus": CLOSED}
+
+        return await self._change("PurchaseOrder", po_id, closed, request_key)
+
+    async def replace_lines(self, po_id: str, lines: list[dict[str, Any]], request_key: uuid.UUID) -> dict[str, Any]:
+        """A purchase order changed at its source before anything was received: its lines are replaced."""
+
+        async def replaced(po: dict[str, Any]) -> dict[str, Any] | None:
+            return None if _item_lines(po.get("Line") or []) == _item_lines(lines) else {"Line": lines}
+
+        return await self._change("PurchaseOrder", po_id, replaced, request_key)
 
     async def apply_payment(
         self, payment_id: str, invoice_ids: Sequence[str], request_key: uuid.UUID
@@ -86,3 +102,13 @@ class DocumentChanges:
                     raise
                 continue  # changed meanwhile: read again
         raise AmbiguousOutcome(f"{entity} {external_id}: the change could not be confirmed")
+
+
+def _item_lines(lines: Sequence[dict[str, Any]]) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """What a purchase line says, whatever the books added to it (ids, line numbers, names)."""
+    said = []
+    for line in lines:
+        detail = line.get("ItemBasedExpenseLineDetail") or {}
+        said.append((str((detail.get("ItemRef") or {}).get("value")), Decimal(str(detail.get("Qty", 1))),
+                     Decimal(str(detail.get("UnitPrice", 0))), Decimal(str(line.get("Amount", 0)))))  # fmt: skip
+    return said

@@ -16,6 +16,7 @@ ENTITIES: dict[DocumentType, str] = {
     DocumentType.PURCHASE_ORDER: "PurchaseOrder",
     DocumentType.CREDIT_MEMO: "CreditMemo",
     DocumentType.REFUND_RECEIPT: "RefundReceipt",
+    DocumentType.BILL: "Bill",
 }
 
 PAYMENT_REF_LIMIT = 21
@@ -163,6 +164,38 @@ def purchase_order(
                     "Qty": line.quantity,
                     "UnitPrice": line.unit_price,
                 },
+            }
+            for line in doc.lines
+        ],
+    }
+    if numbered.doc_number is not None:
+        body["DocNumber"] = numbered.doc_number
+    return body
+
+
+def bill(
+    numbered: NumberedDocument, vendor_id: str, item_ids: dict[str, str], purchase_order_ids: Sequence[str]
+) -> dict[str, Any]:
+    """A supplier's bill for goods received; each line links the purchase order it bills (QuickBooks Online has
+    no item receipts: goods reach the books through the bill)."""
+    doc = numbered.document
+    links = [{"TxnId": po_id, "TxnType": "PurchaseOrder"} for po_id in purchase_order_ids]
+    body: dict[str, Any] = {
+        "VendorRef": {"value": vendor_id},
+        "TxnDate": doc.txn_date.isoformat(),
+        "PrivateNote": doc.memo,
+        "CurrencyRef": {"value": doc.currency},
+        "Line": [
+            {
+                "DetailType": "ItemBasedExpenseLineDetail",
+                "Amount": line.amount,
+                "Description": line.description,
+                "ItemBasedExpenseLineDetail": {
+                    "ItemRef": {"value": item_ids[line.item_name], "name": line.item_name},
+                    "Qty": line.quantity,
+                    "UnitPrice": line.unit_price,
+                },
+                **({"LinkedTxn": links} if links else {}),
             }
             for line in doc.lines
         ],
