@@ -15,7 +15,7 @@ def _code(response: Any) -> str:
 
 async def _vendor_item_ap(qbo: Qbo, vendor: str = "Stove Supply") -> tuple[str, str, str]:
     vendor_id = (await qbo.create("vendor", {"DisplayName": vendor}))["Vendor"]["Id"]
-    item = (await qbo.create("item", {"Name": f"STOVE-{vendor[:4]}", "Type": "NonInventory"}))["Item"]["Id"]
+    item = await qbo.item(f"STOVE-{vendor[:4]}")
     ap = (await qbo.query("select * from Account where AccountType = 'Accounts Payable'"))["Account"][0]["Id"]
     return vendor_id, item, ap
 
