@@ -103,8 +103,33 @@ KNOWN_METRICS = {
     "ledgerflow_writer_queue_retries_total",
     "ledgerflow_writer_companies_leased",
     "ledgerflow_writer_lease_takeovers_total",
+    "ledgerflow_order_to_books_seconds",
 }
 METRIC_NAME = re.compile(r"\b(?:faststream|ledgerflow)_[a-z0-9_]+")
+RECORDED_NAME = re.compile(r"\bledgerflow:[a-z0-9_:]+")
+RECORDING_RULES = ROOT / "deploy" / "observe" / "prometheus" / "rules.yml"
+
+
+def recorded_names() -> set[str]:
+    """The series ledgerflow's recording rules make (deploy/observe/prometheus/rules.yml)."""
+    rules = yaml.safe_load(RECORDING_RULES.read_text())
+    return {rule["record"] for group in rules["groups"] for rule in group["rules"] if "record" in rule}
+
+
+def recording_rule_problems(rules: dict[str, Any]) -> list[str]:
+    """Each rule reads only metrics the services export, and names a series in ledgerflow's namespace."""
+    problems = []
+    for group in rules.get("groups", []):
+        for rule in group.get("rules", []):
+            name = str(rule.get("record", ""))
+            if not name.startswith("ledgerflow:"):
+                problems.append(f"rule {name!r} is not named ledgerflow:<what>:<how>")
+            for metric in METRIC_NAME.findall(str(rule.get("expr", ""))):
+                if re.sub(r"_(bucket|sum|count)$", "", metric) not in KNOWN_METRICS:
+                    problems.append(f"rule {name!r} reads {metric}, which no service exports")
+    return problems
+
+
 # A token endpoint's address (LEDGERFLOW_QBO_TOKEN_URL) is configuration; every other TOKEN is a credential.
 SECRET_LIKE = re.compile(r"PASSWORD|TOKEN(?!_URL$)|SECRET|_KEY$|CONNECTIONS|DATABASE_URL")
 
@@ -883,6 +908,24 @@ def prometheus_config() -> str:
     return f"deploy/compose/prometheus.yml scrapes {len(scraped)} targets, all compose services"
 
 
+def recording_rules() -> str:
+    """The rules parse as Prometheus reads them (promtool, where installed) and read only exported metrics; the
+    compose Prometheus loads them."""
+    rules = yaml.safe_load(RECORDING_RULES.read_text())
+    problems = recording_rule_problems(rules)
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        checked = subprocess.run([promtool, "check", "rules", str(RECORDING_RULES)], capture_output=True, text=True)
+        if checked.returncode != 0:
+            problems.append(f"promtool check rules: {checked.stderr.strip() or checked.stdout.strip()}")
+    config = yaml.safe_load((COMPOSE_CONFIG / "prometheus.yml").read_text())
+    if "/etc/prometheus/rules.yml" not in config.get("rule_files", []):
+        problems.append("deploy/compose/prometheus.yml does not load /etc/prometheus/rules.yml")
+    fail_if(problems)
+    how = "checked by promtool" if promtool else "promtool not installed: names and metrics checked"
+    return f"{rel(RECORDING_RULES)}: {len(recorded_names())} series recorded, {how}"
+
+
 def collector_config() -> str:
     config = yaml.safe_load((COMPOSE_CONFIG / "otel-collector.yaml").read_text())
     problems = []
@@ -939,6 +982,7 @@ def grafana() -> str:
 
 def dashboard_problems(dashboard: dict[str, Any], datasources: set[str]) -> list[str]:
     problems = []
+    recorded = recorded_names()
     variables = {v["name"] for v in dashboard.get("templating", {}).get("list", [])}
     if not dashboard.get("uid") or not dashboard.get("title"):
         problems.append("needs a uid and a title")
@@ -960,6 +1004,9 @@ def dashboard_problems(dashboard: dict[str, Any], datasources: set[str]) -> list
             for metric in METRIC_NAME.findall(expr):
                 if re.sub(r"_(bucket|sum|count)$", "", metric) not in KNOWN_METRICS:
                     problems.append(f"panel {title!r} charts {metric}, which no service exports")
+            for series in RECORDED_NAME.findall(expr):
+                if series not in recorded:
+                    problems.append(f"panel {title!r} charts {series}, which no recording rule makes")
     return problems
 
 
@@ -1003,6 +1050,7 @@ def run_checks(report: Callable[[Result], None] = lambda result: None) -> list[R
                 ("Dockerfiles", dockerfiles),
                 ("docker-compose.yml", compose),
                 ("Prometheus configuration", prometheus_config),
+                ("Recording rules", recording_rules),
                 ("OpenTelemetry Collector configuration", collector_config),
                 ("Grafana provisioning and dashboards", grafana),
             )

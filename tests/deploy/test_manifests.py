@@ -358,3 +358,20 @@ def test_stateless_stages_scale_on_cpu_within_the_partitions(prod: list[Resource
     }
     assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
     assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= PROD_PARTITIONS
+
+
+def test_a_dashboard_may_chart_only_series_the_recording_rules_make() -> None:
+    dashboard = json.loads((validate.DASHBOARDS / "ledgerflow.json").read_text())
+    assert not validate.dashboard_problems(dashboard, {"prometheus"})
+    dashboard["panels"][1]["targets"][0]["expr"] = "ledgerflow:documents_postd:per_minute"
+    problems = validate.dashboard_problems(dashboard, {"prometheus"})
+    assert any("ledgerflow:documents_postd:per_minute, which no recording rule makes" in p for p in problems)
+
+
+def test_the_recording_rules_read_only_exported_metrics_under_ledgerflow_names() -> None:
+    rules = yaml.safe_load(validate.RECORDING_RULES.read_text())
+    assert not validate.recording_rule_problems(rules)
+    rules["groups"][0]["rules"].append({"record": "posted_per_minute", "expr": "rate(ledgerflow_posted_total[1m])"})
+    problems = validate.recording_rule_problems(rules)
+    assert "rule 'posted_per_minute' is not named ledgerflow:<what>:<how>" in problems
+    assert "rule 'posted_per_minute' reads ledgerflow_posted_total, which no service exports" in problems

@@ -8,36 +8,16 @@ recording rules and the ledgerflow console page are the project's (``deploy/obse
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import yaml
 
-from ledgerflow.devstack import processes
+from ledgerflow.devstack import processes, system_packages
 from ledgerflow.devstack.assets import observe_dir
 from ledgerflow.devstack.errors import StackError
 from ledgerflow.devstack.ports import wait_until_listening
 
 SCRAPE_SECONDS = 5
-
-
-def find_prometheus() -> Path:
-    """The system's ``prometheus``; on Debian or Ubuntu as root, installed from the system's packages first."""
-    if found := shutil.which("prometheus"):
-        return Path(found)
-    apt = shutil.which("apt-get")
-    if apt is not None and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run([apt, "install", "-y", "--no-install-recommends", "prometheus"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
-        if found := shutil.which("prometheus"):
-            return Path(found)
-    raise StackError(
-        "Prometheus is not installed: install it from your system's packages (apt install prometheus, "
-        "dnf install golang-github-prometheus, brew install prometheus), then run `ledgerflow dev up --observe` again"
-    )
 
 
 def write_target(targets_dir: Path, process: str, port: int, labels: dict[str, str]) -> None:
@@ -84,7 +64,7 @@ class PrometheusServer:
     def start(self) -> None:
         if self.running():
             return
-        prometheus = find_prometheus()
+        prometheus = system_packages.prometheus()
         self.targets_dir.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(yaml.safe_dump(self.config(), sort_keys=False))
         argv = [

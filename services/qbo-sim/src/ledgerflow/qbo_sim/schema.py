@@ -71,6 +71,10 @@ TOP_LEVEL: dict[str, tuple[str, ...]] = {
         *_TXN_COMMON, "VendorRef", "APAccountRef", "POStatus", "POEmail", "VendorAddr", "ShipTo", "ShipAddr", "Memo",
         "DueDate", "SalesTermRef", "ShipMethodRef", "EmailStatus", "PrintStatus",
     ),
+    "Bill": (
+        *_TXN_COMMON, "VendorRef", "APAccountRef", "SalesTermRef", "DueDate", "Balance", "HomeBalance",
+        "IncludeInAnnualTPAR", "VendorAddr",
+    ),
 }  # fmt: skip
 
 LINE = (
@@ -151,6 +155,7 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
     "RefundReceipt": (*_TXN_FILTERS, "CustomerRef"),
     "Payment": ("TxnDate", "TotalAmt", "CustomerRef", "CurrencyRef", "PaymentRefNum", "DepartmentRef"),
     "PurchaseOrder": (*_TXN_FILTERS, "VendorRef", "POStatus"),
+    "Bill": (*_TXN_FILTERS, "VendorRef", "Balance", "DueDate"),
 }
 
 
