@@ -24,8 +24,9 @@ $(STAMP): $(INPUTS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# `make demo OBSERVE=1` adds Jaeger and Prometheus and leaves everything running afterwards, to look at.
 demo: install
-	$(BIN)/ledgerflow demo
+	$(BIN)/ledgerflow demo $(if $(OBSERVE),--observe)
 
 test: install lint typecheck validate
 	$(BIN)/pytest
