@@ -70,6 +70,7 @@ async def _posted_order(services: LocalServices, tenant: str, shopify_paid: dict
     assert outcomes.events[envelope.meta.correlation_id].status is LedgerStatus.POSTED
     trace_id = trace_id_of(published.traceparent)
     assert trace_id is not None
+    assert outcomes.events[envelope.meta.correlation_id].trace_id == trace_id  # the event leads to its trace
     return number, trace_id
 
 

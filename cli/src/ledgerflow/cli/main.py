@@ -845,7 +845,7 @@ def reconcile(
     if as_json:
         sys.stdout.write(report_json(result) + "\n")
     else:
-        print_report(result, console)
+        print_report(result, console, _trace_ui(home))
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -53,6 +53,8 @@ class Reconciliation:
     unexplained: int = 0  # documents of the books no plan accounts for (keyed in by hand, or lost track of)
     problems: list[Problem] = field(default_factory=list)
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)
+    # Each dead letter's stage, reason and trace id: the way to the trace of the order that failed.
+    dead_letter_traces: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -210,6 +212,8 @@ def reconcile(
     for letter in dead_letters:
         result.dead_letters += 1
         result.dead_letter_reasons[letter.error.code or "(none)"] += 1
+        if letter.trace_id:
+            result.dead_letter_traces.append((letter.stage, letter.error.code or "(none)", letter.trace_id))
         if not letter.error.message.strip():
             result.dead_letters_without_reason += 1
             result.problems.append(Problem("dead_letter", "", letter.stage, "a dead letter without a reason"))

@@ -13,7 +13,8 @@ from ledgerflow.cli.reconcile import Reconciliation
 SHOWN_PROBLEMS = 50
 
 
-def print_report(result: Reconciliation, console: Console) -> None:
+def print_report(result: Reconciliation, console: Console, trace_ui: str | None = None) -> None:
+    """The summary, the problems and, where a trace UI is known, the way to each dead letter's trace."""
     summary = Table(title=f"Reconciliation of {result.tenant}", show_header=False)
     summary.add_column("what")
     summary.add_column("count", justify="right")
@@ -46,6 +47,13 @@ def print_report(result: Reconciliation, console: Console) -> None:
         console.print(problems)
         if len(result.problems) > SHOWN_PROBLEMS:
             console.print(f"... and {len(result.problems) - SHOWN_PROBLEMS} more (--json lists them all)")
+    if trace_ui and result.dead_letter_traces:
+        traces = Table(title="Dead letters and their traces")
+        for column in ("stage", "reason", "trace"):
+            traces.add_column(column, overflow="fold")
+        for stage, code, trace_id in result.dead_letter_traces[:SHOWN_PROBLEMS]:
+            traces.add_row(stage, code, f"{trace_ui}/trace/{trace_id}")
+        console.print(traces)
     verdict = Text("books reconcile", style="green") if result.ok else Text("books do not reconcile", style="red")
     console.print(verdict)
 
