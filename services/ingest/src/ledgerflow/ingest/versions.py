@@ -63,30 +63,34 @@ async def next_version(
     """Record the order's content; serialised per order so two replicas cannot both take version N."""
     key = (tenant_id, connection_id, order.channel.value, order.channel_order_id)
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", "/".join(key))
-    latest = await conn.fetchrow(
-        """SELECT version, content_hash FROM order_versions
-           WHERE tenant_id = $1 AND connection_id = $2 AND channel = $3 AND channel_order_id = $4
-           ORDER BY version DESC LIMIT 1""",
+    # Read and written in one statement, after the lock (a statement's snapshot is taken when it starts, so the
+    # lock cannot share it): the next version, unless the content is the latest's.
+    row = await conn.fetchrow(
+        """WITH latest AS (
+               SELECT version, content_hash FROM order_versions
+               WHERE tenant_id = $1 AND connection_id = $2 AND channel = $3 AND channel_order_id = $4
+               ORDER BY version DESC LIMIT 1),
+           added AS (
+               INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
+               SELECT $1, $2, $3, $4, coalesce((SELECT version FROM latest), 0) + 1, $5
+               WHERE $6 OR NOT EXISTS (SELECT 1 FROM latest WHERE content_hash = $5)
+               RETURNING version)
+           SELECT (SELECT version FROM added) AS added, (SELECT version FROM latest) AS latest""",
         *key,
-    )
-    if latest is not None and latest["content_hash"] == digest and not replay:
-        await conn.execute(
-            """INSERT INTO unchanged_versions (tenant_id, connection_id, channel, channel_order_id, dropped)
-               VALUES ($1, $2, $3, $4, 1)
-               ON CONFLICT (tenant_id, connection_id, channel, channel_order_id)
-               DO UPDATE SET dropped = unchanged_versions.dropped + 1""",
-            *key,
-        )
-        return VersionDecision(version=latest["version"], changed=False)
-    version = 1 if latest is None else latest["version"] + 1
-    await conn.execute(
-        """INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        *key,
-        version,
         digest,
+        replay,
     )
-    return VersionDecision(version=version, changed=True)
+    assert row is not None  # the outer SELECT always answers one row
+    if row["added"] is not None:
+        return VersionDecision(version=row["added"], changed=True)
+    await conn.execute(
+        """INSERT INTO unchanged_versions (tenant_id, connection_id, channel, channel_order_id, dropped)
+           VALUES ($1, $2, $3, $4, 1)
+           ON CONFLICT (tenant_id, connection_id, channel, channel_order_id)
+           DO UPDATE SET dropped = unchanged_versions.dropped + 1""",
+        *key,
+    )
+    return VersionDecision(version=row["latest"], changed=False)
 
 
 async def next_purchase_order_version(

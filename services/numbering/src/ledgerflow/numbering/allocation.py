@@ -65,10 +65,59 @@ DDL = (
 )
 
 
+def _allocates(doc: PlannedDocument) -> bool:
+    """Whether the document takes a number from a sequence (kept in ``assigned_numbers``)."""
+    return (
+        doc.type is not DocumentType.PAYMENT
+        and doc.action is DocumentAction.CREATE
+        and (doc.type not in SOURCE_NUMBERED)
+    )
+
+
+async def number_plan(conn: DbConnection, tenant: str, plan: DocumentPlan) -> list[str | None]:
+    """The numbers of a plan's documents, in its order: the plan's documents are locked and their numbers looked
+    up in one statement each, whatever their number, and only a document without one allocates."""
+    keys = [doc.key for doc in plan.documents if _allocates(doc)]
+    existing: dict[str, str] = {}
+    if keys:
+        # Two transactions numbering the same document wait for each other instead of both allocating.
+        await conn.execute(LOCK_DOCUMENTS, [f"number/{tenant}/{key}" for key in keys])
+        rows = await conn.fetch(
+            "SELECT document_key, doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = ANY($2)",
+            tenant,
+            keys,
+        )
+        existing = {row["document_key"]: str(row["doc_number"]) for row in rows}
+    return [await _number(conn, tenant, plan, doc, plan.numbering, existing) for doc in plan.documents]
+
+
 async def number_document(
     conn: DbConnection, tenant: str, plan: DocumentPlan, doc: PlannedDocument, policy: NumberingPolicy
 ) -> str | None:
     """The document's number: the one it already has, or a new one. Payments have none (their reference is N4)."""
+    existing: dict[str, str] = {}
+    if _allocates(doc):
+        await conn.execute(LOCK_DOCUMENTS, [f"number/{tenant}/{doc.key}"])
+        found = await conn.fetchval(
+            "SELECT doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = $2", tenant, doc.key
+        )
+        existing = {} if found is None else {doc.key: str(found)}
+    return await _number(conn, tenant, plan, doc, policy, existing)
+
+
+LOCK_DOCUMENTS = """SELECT count(pg_advisory_xact_lock(hashtext(key)))
+                    FROM (SELECT key FROM unnest($1::text[]) AS key ORDER BY hashtext(key)) AS keys"""
+
+
+async def _number(
+    conn: DbConnection,
+    tenant: str,
+    plan: DocumentPlan,
+    doc: PlannedDocument,
+    policy: NumberingPolicy,
+    existing: dict[str, str],
+) -> str | None:
+    """A document's number, its lock held and ``existing`` read: kept, taken over, or allocated."""
     if doc.type is DocumentType.PAYMENT or doc.action is not DocumentAction.CREATE:
         return None  # closing a sales order or applying a payment changes a document that has its number
     if doc.type in SOURCE_NUMBERED:
@@ -76,13 +125,8 @@ async def number_document(
             return None
         return order_document_number(doc.doc_number, "", LIMITS[plan.target].bill_number, policy.too_long)
     space = NUMBER_SPACES[doc.type]
-    # Two transactions numbering the same document wait for each other instead of both allocating.
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"number/{tenant}/{doc.key}")
-    existing = await conn.fetchval(
-        "SELECT doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = $2", tenant, doc.key
-    )
-    if existing is not None:
-        return str(existing)
+    if doc.key in existing:
+        return existing[doc.key]
     if doc.supersedes is not None:
         taken_over = await conn.fetchval(
             """UPDATE assigned_numbers SET document_key = $3
@@ -95,25 +139,24 @@ async def number_document(
             return str(taken_over)  # the order was deleted in the books and synced again: its numbers are its own
     prefix = policy.prefix_for(plan.channel.value)
     if policy.mode is NumberingMode.NEXT_NUMBER:
-        number = await _next_number(conn, tenant, space, prefix, policy.start)
-        limit = number_limit(policy, plan.target)
-        if len(number) > limit:
-            raise StageError(
-                "number.too_long",
-                f"the next {space} number {number} is longer than the {limit} characters the books take",
-                "Use a shorter `numbering.prefix` or a lower `numbering.start` for this connection, then replay.",
-            )
-    else:
-        number = await _order_number(conn, tenant, space, plan.order_number, doc, prefix, policy, plan.target)
-    await conn.execute(
+        return await _next_number(conn, tenant, space, prefix, policy, plan.target, doc.key)
+    return await _order_number(conn, tenant, space, plan.order_number, doc, prefix, policy, plan.target)
+
+
+async def _claim(conn: DbConnection, tenant: str, space: str, number: str, document_key: str) -> bool:
+    """Assign ``number`` to the document unless a document of ours or one in the books holds it: one statement
+    where a check and an insert were two."""
+    claimed = await conn.fetchval(
         """INSERT INTO assigned_numbers (tenant_id, number_space, doc_number, document_key)
-           VALUES ($1, $2, $3, $4)""",
+           SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+               SELECT 1 FROM held_numbers WHERE tenant_id = $1 AND number_space = $2 AND doc_number = $3)
+           ON CONFLICT DO NOTHING RETURNING 1""",
         tenant,
         space,
         number,
-        doc.key,
+        document_key,
     )
-    return number
+    return claimed is not None
 
 
 async def _order_number(
@@ -129,10 +172,10 @@ async def _order_number(
     base = order_number_with_sequence(order_number, doc.sequence)
     limit = number_limit(policy, target)
     wanted = order_document_number(base, prefix, limit, policy.too_long)
-    holder = await _holder(conn, tenant, space, wanted)
-    if holder is None:
+    if await _claim(conn, tenant, space, wanted, doc.key):
         return wanted
     if policy.on_collision is CollisionPolicy.STOP:
+        holder = await _holder(conn, tenant, space, wanted)
         raise StageError(
             "number.collision",
             f"{space} number {wanted} is already used by {holder}",
@@ -141,7 +184,7 @@ async def _order_number(
         )
     for candidate in collision_candidates(base):
         number = order_document_number(candidate, prefix, limit, policy.too_long)
-        if await _holder(conn, tenant, space, number) is None:
+        if await _claim(conn, tenant, space, number, doc.key):
             return number
     raise StageError("number.exhausted", f"no free {space} number is left for order {order_number}")
 
@@ -162,7 +205,10 @@ async def _holder(conn: DbConnection, tenant: str, space: str, number: str) -> s
     return None if row is None else str(row["holder"])
 
 
-async def _next_number(conn: DbConnection, tenant: str, space: str, prefix: str, start: int) -> str:
+async def _next_number(
+    conn: DbConnection, tenant: str, space: str, prefix: str, policy: NumberingPolicy, target: BooksTarget, key: str
+) -> str:
+    limit = number_limit(policy, target)
     while True:
         value = await conn.fetchval(
             """UPDATE counters SET next_number = next_number + 1
@@ -178,11 +224,17 @@ async def _next_number(conn: DbConnection, tenant: str, space: str, prefix: str,
                 tenant,
                 space,
                 prefix,
-                start,
+                policy.start,
             )
             continue
         number = f"{prefix}{value}"
-        if await _holder(conn, tenant, space, number) is None:
+        if len(number) > limit:
+            raise StageError(
+                "number.too_long",
+                f"the next {space} number {number} is longer than the {limit} characters the books take",
+                "Use a shorter `numbering.prefix` or a lower `numbering.start` for this connection, then replay.",
+            )
+        if await _claim(conn, tenant, space, number, key):
             return number
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledgerflow.contracts import DocumentPlan, LedgerCommand, MessageMeta, NumberedDocument, NumberRejected, Topic
-from ledgerflow.numbering.allocation import learn_books_number, number_document, release
+from ledgerflow.numbering.allocation import learn_books_number, number_plan, release
 from ledgerflow.numbering.rules import NUMBER_SPACES
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError
@@ -27,12 +27,14 @@ DDL = (
 )
 
 
-async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta) -> LedgerCommand:
+async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta, body: bytes = b"") -> LedgerCommand:
+    """``body``: the plan as received, kept as it is (not encoded again) when there is one."""
     tenant = plan.meta.tenant_id
-    numbered = []
-    for doc in plan.documents:
-        number = await number_document(conn, tenant, plan, doc, plan.numbering)
-        numbered.append(NumberedDocument(document=doc, doc_number=number, number_space=NUMBER_SPACES[doc.type]))
+    numbers = await number_plan(conn, tenant, plan)
+    numbered = [
+        NumberedDocument(document=doc, doc_number=number, number_space=NUMBER_SPACES[doc.type])
+        for doc, number in zip(plan.documents, numbers, strict=True)
+    ]
     command = LedgerCommand(
         meta=meta,
         connection_id=plan.connection_id,
@@ -52,13 +54,13 @@ async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta)
         "INSERT INTO commands (command_id, tenant_id, plan) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING",
         meta.message_id,
         tenant,
-        plan.model_dump_json(),
+        body.decode() if body else plan.model_dump_json(),
     )
     return command
 
 
 async def handle_plan(ctx: StageContext, plan: DocumentPlan) -> Sequence[Outgoing]:
-    return [Outgoing.of(Topic.COMMANDS, await command_for(ctx.conn, plan, plan.meta.derive(STAGE)))]
+    return [Outgoing.of(Topic.COMMANDS, await command_for(ctx.conn, plan, plan.meta.derive(STAGE), ctx.body))]
 
 
 async def handle_rejection(ctx: StageContext, rejection: NumberRejected) -> Sequence[Outgoing]:

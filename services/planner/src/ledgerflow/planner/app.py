@@ -17,9 +17,11 @@ from ledgerflow.planner.handler import (
     DDL,
     RESYNC_STAGE,
     STAGE,
+    event_lock_keys,
     make_completion_handler,
     make_handler,
     make_resync_handler,
+    order_lock_keys,
 )
 from ledgerflow.planner.settings import PlannerSettings
 from ledgerflow.runtime.service import Service
@@ -31,8 +33,22 @@ def create_service(settings: ServiceSettings | None = None, provider: TracerProv
     planner = PlannerSettings()
     plans = ((Topic.PLANS, DocumentPlan),)
     stages: list[Stage] = [  # type: ignore[type-arg]
-        Stage(STAGE, Topic.NORMALIZED_ORDERS, OrderNormalized, make_handler(planner), outputs=plans),
-        Stage(COMPLETION_STAGE, Topic.EVENTS, LedgerEvent, make_completion_handler(planner), outputs=plans),
+        Stage(
+            STAGE,
+            Topic.NORMALIZED_ORDERS,
+            OrderNormalized,
+            make_handler(planner),
+            outputs=plans,
+            lock_keys=order_lock_keys,
+        ),
+        Stage(
+            COMPLETION_STAGE,
+            Topic.EVENTS,
+            LedgerEvent,
+            make_completion_handler(planner),
+            outputs=plans,
+            lock_keys=event_lock_keys,
+        ),
         Stage(RESYNC_STAGE, Topic.RESYNC, ResyncRequest, make_resync_handler(planner), outputs=plans),
         Stage(reference.STAGE, Topic.REFERENCE, ReferenceData, reference.handle_reference_data),
         Stage(

@@ -6,6 +6,7 @@ and stores a new version of each one that changed. Secrets never belong here: un
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -265,4 +266,21 @@ async def current(conn: DbConnection, tenant: str, connection: str) -> Connectio
         tenant,
         connection,
     )
-    return None if body is None else ConnectionSettings.model_validate_json(body)
+    return None if body is None else _parsed(body)
+
+
+_PARSED_CACHE_SIZE = 512
+_parsed_settings: OrderedDict[str, ConnectionSettings] = OrderedDict()
+
+
+def _parsed(body: str) -> ConnectionSettings:
+    """Every order of a connection reads the same stored settings: parsed once per process, keyed by the stored
+    text itself, so a new version (or another database) is never mistaken for a cached one."""
+    found = _parsed_settings.get(body)
+    if found is not None:
+        _parsed_settings.move_to_end(body)
+        return found
+    settings = _parsed_settings[body] = ConnectionSettings.model_validate_json(body)
+    if len(_parsed_settings) > _PARSED_CACHE_SIZE:
+        _parsed_settings.popitem(last=False)
+    return settings

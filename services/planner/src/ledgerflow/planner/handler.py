@@ -22,7 +22,7 @@ from ledgerflow.planner import connections, reference, rules, state
 from ledgerflow.planner.booking import with_accounts_and_tax
 from ledgerflow.planner.connections import ConnectionSettings
 from ledgerflow.planner.errors import PlanningError
-from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completion, progress
+from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completes_something, completion, progress
 from ledgerflow.planner.lines import order_memo
 from ledgerflow.planner.modes import plan
 from ledgerflow.planner.names import fit_names
@@ -45,10 +45,9 @@ def document_key_prefix(tenant_id: str, connection_id: str, channel: str, channe
 
 def make_handler(settings: PlannerSettings) -> Handler[OrderNormalized]:
     async def handle_normalized_order(ctx: StageContext, message: OrderNormalized) -> Sequence[Outgoing]:
-        ref = state.order_ref(message)
-        await state.lock(ctx.conn, ref)
-        record = await state.remember_version(ctx.conn, message)
-        if record.latest.order_version > message.order_version:
+        # The order is locked already: the stage locks a batch's orders at once (``order_lock_keys``).
+        record = await state.remember_version(ctx.conn, message, ctx.body)
+        if record is None:
             log.info("order.version_superseded", order=message.order.order_number, version=message.order_version)
             return []  # a later version was planned already; this one has nothing to add
         return await _plan_order(ctx, settings, record, message.meta.derive(STAGE), resync=False)
@@ -56,21 +55,36 @@ def make_handler(settings: PlannerSettings) -> Handler[OrderNormalized]:
     return handle_normalized_order
 
 
+def order_lock_keys(message: OrderNormalized) -> tuple[str]:
+    return (state.lock_key(state.order_ref(message)),)
+
+
+def event_lock_keys(event: LedgerEvent) -> tuple[str]:
+    return (state.lock_key(_event_order(event)),)
+
+
+def _event_order(event: LedgerEvent) -> OrderRef:
+    return OrderRef(event.meta.tenant_id, event.connection_id, event.channel.value, event.channel_order_id)
+
+
 def make_completion_handler(settings: PlannerSettings) -> Handler[LedgerEvent]:
     async def handle_ledger_event(ctx: StageContext, event: LedgerEvent) -> Sequence[Outgoing]:
-        tenant = event.meta.tenant_id
-        ref = OrderRef(tenant, event.connection_id, event.channel.value, event.channel_order_id)
-        await state.lock(ctx.conn, ref)
-        await state.record_outcomes(ctx.conn, tenant, event.documents)
+        # The order is locked already (``event_lock_keys``).
+        ref = _event_order(event)
+        await state.record_outcomes(ctx.conn, ref.tenant_id, event.documents)
+        posted = [outcome.key for outcome in event.documents if outcome.status is LedgerStatus.POSTED]
+        if not posted:
+            return []
+        known = await state.known_documents(ctx.conn, ref)
+        if not any(completes_something(key, known) for key in posted):
+            return []  # most events: nothing waits on these documents, so the order need not be read
         record = await state.load(ctx.conn, ref)
         if record is None:
             return []  # a plan published by hand, not one of ours
-        known = await state.known_documents(ctx.conn, ref)
         template = _action_template(record)
         actions: dict[str, PlannedDocument] = {}
-        for outcome in event.documents:
-            if outcome.status is LedgerStatus.POSTED:
-                actions.update((a.key, a) for a in completion(outcome.key, known, template))
+        for key in posted:
+            actions.update((a.key, a) for a in completion(key, known, template))
         if not actions:
             return []
         connection = await _connection(ctx, settings, record)

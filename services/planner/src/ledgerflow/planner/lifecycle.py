@@ -77,6 +77,14 @@ def choose_mode(
     return configured
 
 
+def completes_something(invoice_key: str, known: Mapping[str, KnownDocument]) -> bool:
+    """Whether a posted document is an invoice that sales orders wait on (so ``completion`` may have work)."""
+    invoice = known.get(invoice_key)
+    if invoice is None or invoice.type is not DocumentType.INVOICE:
+        return False
+    return any(k in known and known[k].type in _SALES_ORDER_TYPES for k in invoice.links)
+
+
 def completion(
     invoice_key: str, known: Mapping[str, KnownDocument], template: PlannedDocument
 ) -> list[PlannedDocument]:

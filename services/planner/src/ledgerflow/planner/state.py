@@ -128,23 +128,30 @@ def fingerprint(doc: PlannedDocument) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
-async def lock(conn: DbConnection, ref: OrderRef) -> None:
+def lock_key(ref: OrderRef) -> str:
     """One order is planned by one transaction at a time, whichever input moved it (order, event, resync)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"order/{ref.key_prefix}")
+    return f"order/{ref.key_prefix}"
 
 
-async def remember_version(conn: DbConnection, message: OrderNormalized) -> OrderRecord:
-    """Store the version when it is the latest seen; returns the order as the planner now knows it."""
+async def lock(conn: DbConnection, ref: OrderRef) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key(ref))
+
+
+async def remember_version(conn: DbConnection, message: OrderNormalized, body: bytes = b"") -> OrderRecord | None:
+    """Store the version (``body``: the message as received, when there is one) when it is the latest seen, and
+    return the order as the planner now knows it; None when a later version was stored already. The version is
+    the message itself: never read back and parsed again."""
     ref = order_ref(message)
     order = message.order
-    await conn.execute(
+    row = await conn.fetchrow(
         """INSERT INTO orders (tenant_id, connection_id, channel, channel_order_id, order_number, ordered_on,
                                latest_version, latest)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
            ON CONFLICT (tenant_id, connection_id, channel, channel_order_id) DO UPDATE
            SET latest_version = excluded.latest_version, latest = excluded.latest,
                order_number = excluded.order_number, ordered_on = excluded.ordered_on, updated_at = now()
-           WHERE orders.latest_version <= excluded.latest_version""",
+           WHERE orders.latest_version <= excluded.latest_version
+           RETURNING mode, generation""",
         ref.tenant_id,
         ref.connection_id,
         ref.channel,
@@ -152,11 +159,12 @@ async def remember_version(conn: DbConnection, message: OrderNormalized) -> Orde
         order.order_number,
         order.ordered_at.date(),
         message.order_version,
-        message.model_dump_json(),
+        body.decode() if body else message.model_dump_json(),
     )
-    record = await load(conn, ref)
-    assert record is not None
-    return record
+    if row is None:
+        return None
+    mode = TransactionMode(row["mode"]) if row["mode"] else None
+    return OrderRecord(ref, message, mode, row["generation"])
 
 
 async def load(conn: DbConnection, ref: OrderRef) -> OrderRecord | None:
