@@ -20,7 +20,7 @@ import structlog
 from aiokafka import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 
@@ -507,13 +507,14 @@ def subscribe(
         batch_timeout_ms=BATCH_WAIT_MS,
         fetch_min_bytes=fetch_min_bytes,
         fetch_max_wait_ms=fetch_max_wait_ms,
+        decoder=_records_as_read,
         title=f"{stage.input_topic}:{stage.name}",
         description=f"{stage.name} reads {stage.input_model.__name__} messages.",
     )
 
     @subscriber
-    async def consume(message: KafkaMessage) -> None:
-        records = [_received(stage.input_topic, record) for record in message.raw_message]
+    async def consume(batch: Any) -> None:
+        records = [_received(stage.input_topic, record) for record in batch]
         if not records:
             return
         runner = runners[stage.name]
@@ -529,6 +530,13 @@ def subscribe(
         runner.recovered()
 
     return subscriber
+
+
+async def _records_as_read(message: StreamMessage[Any]) -> Any:
+    """The batch's records as the consumer read them: the runner parses each body itself, once, into the stage's
+    model, so FastStream's own JSON decoding of every body would be work thrown away. Taking the records as the
+    handler's argument (not from FastStream's context) also spares a thread hop per batch."""
+    return message.raw_message
 
 
 LEFTOVERS_TIMEOUT_SECONDS = 10.0
