@@ -60,29 +60,18 @@ class VersionDecision:
 async def next_version(
     conn: DbConnection, tenant_id: str, connection_id: str, order: CanonicalOrder, digest: str, *, replay: bool = False
 ) -> VersionDecision:
-    """Record the order's content; serialised per order so two replicas cannot both take version N."""
+    """Record the order's content as its next version, unless it is the latest's content: one statement, no lock.
+    Two replicas that meet on one order (a rebalance) cannot both take version N: the second's insert waits for the
+    first's transaction, finds the version taken and does nothing, and the statement is run again on what the first
+    committed."""
     key = (tenant_id, connection_id, order.channel.value, order.channel_order_id)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", "/".join(key))
-    # Read and written in one statement, after the lock (a statement's snapshot is taken when it starts, so the
-    # lock cannot share it): the next version, unless the content is the latest's.
-    row = await conn.fetchrow(
-        """WITH latest AS (
-               SELECT version, content_hash FROM order_versions
-               WHERE tenant_id = $1 AND connection_id = $2 AND channel = $3 AND channel_order_id = $4
-               ORDER BY version DESC LIMIT 1),
-           added AS (
-               INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
-               SELECT $1, $2, $3, $4, coalesce((SELECT version FROM latest), 0) + 1, $5
-               WHERE $6 OR NOT EXISTS (SELECT 1 FROM latest WHERE content_hash = $5)
-               RETURNING version)
-           SELECT (SELECT version FROM added) AS added, (SELECT version FROM latest) AS latest""",
-        *key,
-        digest,
-        replay,
-    )
-    assert row is not None  # the outer SELECT always answers one row
-    if row["added"] is not None:
-        return VersionDecision(version=row["added"], changed=True)
+    while True:
+        row = await conn.fetchrow(NEXT_VERSION, *key, digest, replay)
+        assert row is not None  # the outer SELECT always answers one row
+        if row["added"] is not None:
+            return VersionDecision(version=row["added"], changed=True)
+        if row["latest_hash"] == digest and not replay:
+            break
     await conn.execute(
         """INSERT INTO unchanged_versions (tenant_id, connection_id, channel, channel_order_id, dropped)
            VALUES ($1, $2, $3, $4, 1)
@@ -91,6 +80,21 @@ async def next_version(
         *key,
     )
     return VersionDecision(version=row["latest"], changed=False)
+
+
+NEXT_VERSION = """
+    WITH latest AS (
+        SELECT version, content_hash FROM order_versions
+        WHERE tenant_id = $1 AND connection_id = $2 AND channel = $3 AND channel_order_id = $4
+        ORDER BY version DESC LIMIT 1),
+    added AS (
+        INSERT INTO order_versions (tenant_id, connection_id, channel, channel_order_id, version, content_hash)
+        SELECT $1, $2, $3, $4, coalesce((SELECT version FROM latest), 0) + 1, $5
+        WHERE $6 OR NOT EXISTS (SELECT 1 FROM latest WHERE content_hash = $5)
+        ON CONFLICT DO NOTHING
+        RETURNING version)
+    SELECT (SELECT version FROM added) AS added, latest.version AS latest, latest.content_hash AS latest_hash
+    FROM (SELECT 1) AS one LEFT JOIN latest ON true"""
 
 
 async def next_purchase_order_version(
