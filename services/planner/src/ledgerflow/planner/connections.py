@@ -266,14 +266,14 @@ async def current(conn: DbConnection, tenant: str, connection: str) -> Connectio
         tenant,
         connection,
     )
-    return None if body is None else _parsed(body)
+    return None if body is None else parse_stored(body)
 
 
 _PARSED_CACHE_SIZE = 512
 _parsed_settings: OrderedDict[str, ConnectionSettings] = OrderedDict()
 
 
-def _parsed(body: str) -> ConnectionSettings:
+def parse_stored(body: str) -> ConnectionSettings:
     """Every order of a connection reads the same stored settings: parsed once per process, keyed by the stored
     text itself, so a new version (or another database) is never mistaken for a cached one."""
     found = _parsed_settings.get(body)

@@ -21,6 +21,7 @@ from ledgerflow.contracts import (
 from ledgerflow.planner import connections, reference, rules, state
 from ledgerflow.planner.booking import with_accounts_and_tax
 from ledgerflow.planner.connections import ConnectionSettings
+from ledgerflow.planner.context import planning_context
 from ledgerflow.planner.errors import PlanningError
 from ledgerflow.planner.lifecycle import changed_after_posting, choose_mode, completes_something, completion, progress
 from ledgerflow.planner.lines import order_memo
@@ -72,7 +73,8 @@ def make_completion_handler(settings: PlannerSettings) -> Handler[LedgerEvent]:
         # The order is locked already (``event_lock_keys``).
         ref = _event_order(event)
         await state.record_outcomes(ctx.conn, ref.tenant_id, event.documents)
-        posted = [outcome.key for outcome in event.documents if outcome.status is LedgerStatus.POSTED]
+        # Only a posted invoice completes anything (the sales orders it bills, the payments waiting for it).
+        posted = [o.key for o in event.documents if o.status is LedgerStatus.POSTED and o.type is DocumentType.INVOICE]
         if not posted:
             return []
         known = await state.known_documents(ctx.conn, ref)
@@ -126,13 +128,15 @@ async def _plan_order(
     ctx: StageContext, settings: PlannerSettings, record: OrderRecord, meta: MessageMeta, *, resync: bool
 ) -> list[Outgoing]:
     message = record.latest
-    known = await state.known_documents(ctx.conn, record.ref)
-    ruled = await rules.run_rules(ctx.conn, record.ref, message, known)  # R4: after normalizing, before planning
+    context = await planning_context(ctx.conn, record.ref)
+    known = context.known
+    # R4: after normalizing, before planning
+    ruled = await rules.run_rules(ctx.conn, record.ref, message, known, context.rules)
     if ruled.skipped:
         log.info("order.not_imported", order=message.order.order_number, why=ruled.effects.skip)
         return []
     order = ruled.order
-    connection = await _connection(ctx, settings, record)
+    connection = _settings_or_defaults(settings, record, context.settings)
     connection = connection.model_copy(update=ruled.effects.settings_update(connection))
     payment_state = connection.payment_state(order)
     if not connection.syncs(payment_state):
@@ -179,6 +183,13 @@ async def _connection(ctx: StageContext, settings: PlannerSettings, record: Orde
     return configured or ConnectionSettings.defaults(
         ref.tenant_id, ref.connection_id, record.latest.order.channel, settings
     )
+
+
+def _settings_or_defaults(settings: PlannerSettings, record: OrderRecord, stored: str | None) -> ConnectionSettings:
+    if stored is not None:
+        return connections.parse_stored(stored)
+    ref = record.ref
+    return ConnectionSettings.defaults(ref.tenant_id, ref.connection_id, record.latest.order.channel, settings)
 
 
 def _plan_message(

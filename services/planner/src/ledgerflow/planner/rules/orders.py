@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import structlog
 
 from ledgerflow.contracts import OrderNormalized
+from ledgerflow.planner.context import RuleVersions
 from ledgerflow.planner.rules import store
 from ledgerflow.planner.rules.evaluate import Outcome, evaluate
 from ledgerflow.planner.state import KnownDocument, OrderRef
@@ -23,15 +24,20 @@ log = structlog.get_logger(__name__)
 
 
 async def run_rules(
-    conn: DbConnection, ref: OrderRef, message: OrderNormalized, known: Mapping[str, KnownDocument]
+    conn: DbConnection,
+    ref: OrderRef,
+    message: OrderNormalized,
+    known: Mapping[str, KnownDocument],
+    versions: RuleVersions | None = None,
 ) -> Outcome:
+    """``versions``: the tenant's current and the order's pinned rule set, when the caller read them already."""
     order = message.order
     planned = any(doc.status != "failed" for doc in known.values())
     if planned:
-        version = await store.pinned_version(conn, ref)
+        version = versions.pinned if versions else await store.pinned_version(conn, ref)
     else:
-        version = await store.current_version(conn, ref.tenant_id)
-        if version:
+        version = versions.current if versions else await store.current_version(conn, ref.tenant_id)
+        if version and (versions is None or versions.pinned != version):
             await store.pin(conn, ref, version)
     if not version:
         return Outcome(order, order)
