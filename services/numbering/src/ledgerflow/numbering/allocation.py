@@ -74,14 +74,21 @@ def _allocates(doc: PlannedDocument) -> bool:
     )
 
 
-async def number_plan(conn: DbConnection, tenant: str, plan: DocumentPlan) -> list[str | None]:
-    """The numbers of a plan's documents, in its order: the plan's documents are locked and their numbers looked
-    up in one statement each, whatever their number, and only a document without one allocates."""
+def plan_lock_keys(plan: DocumentPlan) -> list[str]:
+    """The locks numbering a plan takes: two transactions numbering the same document wait for each other instead
+    of both allocating."""
+    return [f"number/{plan.meta.tenant_id}/{doc.key}" for doc in plan.documents if _allocates(doc)]
+
+
+async def number_plan(conn: DbConnection, tenant: str, plan: DocumentPlan, *, locked: bool = False) -> list[str | None]:
+    """The numbers of a plan's documents, in its order: the plan's documents are locked (unless the caller holds
+    ``plan_lock_keys`` already) and their numbers looked up in one statement each, whatever their number, and only a
+    document without one allocates."""
     keys = [doc.key for doc in plan.documents if _allocates(doc)]
     existing: dict[str, str] = {}
     if keys:
-        # Two transactions numbering the same document wait for each other instead of both allocating.
-        await conn.execute(LOCK_DOCUMENTS, [f"number/{tenant}/{key}" for key in keys])
+        if not locked:
+            await conn.execute(LOCK_DOCUMENTS, plan_lock_keys(plan))
         rows = await conn.fetch(
             "SELECT document_key, doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = ANY($2)",
             tenant,

@@ -4,6 +4,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from ledgerflow.contracts import DocumentPlan, LedgerCommand, NumberRejected, Topic
 from ledgerflow.numbering.allocation import DDL as ALLOCATION_DDL
+from ledgerflow.numbering.allocation import plan_lock_keys
 from ledgerflow.numbering.handler import DDL, FEEDBACK_STAGE, STAGE, handle_plan, handle_rejection
 from ledgerflow.runtime.service import Service
 from ledgerflow.runtime.settings import ServiceSettings
@@ -13,7 +14,7 @@ from ledgerflow.runtime.stage import Stage
 def create_service(settings: ServiceSettings | None = None, provider: TracerProvider | None = None) -> Service:
     plans = Stage(
         name=STAGE, input_topic=Topic.PLANS, input_model=DocumentPlan, handler=handle_plan,
-        outputs=((Topic.COMMANDS, LedgerCommand),),
+        outputs=((Topic.COMMANDS, LedgerCommand),), lock_keys=plan_lock_keys,
     )  # fmt: skip
     feedback = Stage(
         name=FEEDBACK_STAGE, input_topic=Topic.NUMBER_FEEDBACK, input_model=NumberRejected, handler=handle_rejection,

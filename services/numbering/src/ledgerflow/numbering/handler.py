@@ -27,10 +27,13 @@ DDL = (
 )
 
 
-async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta, body: bytes = b"") -> LedgerCommand:
-    """``body``: the plan as received, kept as it is (not encoded again) when there is one."""
+async def command_for(
+    conn: DbConnection, plan: DocumentPlan, meta: MessageMeta, body: bytes = b"", *, locked: bool = False
+) -> LedgerCommand:
+    """``body``: the plan as received, kept as it is (not encoded again) when there is one; ``locked``: the plan's
+    ``plan_lock_keys`` are held already."""
     tenant = plan.meta.tenant_id
-    numbers = await number_plan(conn, tenant, plan)
+    numbers = await number_plan(conn, tenant, plan, locked=locked)
     numbered = [
         NumberedDocument(document=doc, doc_number=number, number_space=NUMBER_SPACES[doc.type])
         for doc, number in zip(plan.documents, numbers, strict=True)
@@ -60,7 +63,9 @@ async def command_for(conn: DbConnection, plan: DocumentPlan, meta: MessageMeta,
 
 
 async def handle_plan(ctx: StageContext, plan: DocumentPlan) -> Sequence[Outgoing]:
-    return [Outgoing.of(Topic.COMMANDS, await command_for(ctx.conn, plan, plan.meta.derive(STAGE), ctx.body))]
+    # The stage locks a batch's documents at once (``plan_lock_keys``).
+    command = await command_for(ctx.conn, plan, plan.meta.derive(STAGE), ctx.body, locked=True)
+    return [Outgoing.of(Topic.COMMANDS, command)]
 
 
 async def handle_rejection(ctx: StageContext, rejection: NumberRejected) -> Sequence[Outgoing]:
