@@ -29,9 +29,21 @@ class Candidates:
         return self.records
 
 
-def _books(client: Candidates) -> QboBooks:
+class Intents:
+    """The writer's intents table, as far as ``find_own`` asks it: which ids other documents hold already."""
+
+    def __init__(self, held: dict[str, str] | None = None) -> None:
+        self.held = held or {}  # books id -> the document key that holds it
+
+    async def fetch(self, query: str, tenant: str, entity: str, ids: list[str], key: str) -> list[dict[str, str]]:
+        assert "document_intents" in query
+        return [{"external_id": i} for i in ids if self.held.get(i, key) != key]
+
+
+def _books(client: Candidates, intents: Intents | None = None) -> QboBooks:
     fake = cast("QuickBooksClient", client)
-    return QboBooks(cast("asyncpg.Pool", None), fake, Company("acme", "realm"), MatchingPolicy(), "")
+    pool = cast("asyncpg.Pool", intents or Intents())
+    return QboBooks(pool, fake, Company("acme", "realm"), MatchingPolicy(), "")
 
 
 def _numbered(number: str | None) -> NumberedDocument:
@@ -68,3 +80,15 @@ async def test_of_two_documents_of_the_order_the_one_with_the_same_lines() -> No
     client = Candidates(_record("5", MEMO, "8", "100"), _record("6", MEMO, "7", "108.25"))
     found = await _books(client).find_own(_numbered(None), DRAFT)
     assert found is not None and found.external_id == "6"
+
+
+async def test_a_sibling_already_posted_is_never_taken_for_this_document() -> None:
+    """A split tender's two payments share the order's memo, customer and date: after a lost response for the
+    second, the first (already another document's) is not adopted as the second."""
+    first = {"Id": "21", "SyncToken": "0", "PrivateNote": MEMO, "TotalAmt": "25.00", "Line": []}
+    client = Candidates(first)
+    held = Intents({"21": "k/payment/0"})
+    payment = _numbered(None).document.model_copy(update={"key": "k/payment/1", "type": DocumentType.PAYMENT})
+    numbered = NumberedDocument(document=payment, doc_number=None, number_space="payment")
+    assert await _books(client, held).find_own(numbered, Draft("Payment", {"TotalAmt": Decimal(76)}, "42")) is None
+    assert await _books(client).find_own(numbered, Draft("Payment", {"TotalAmt": Decimal(76)}, "42")) is not None

@@ -38,6 +38,8 @@ DDL = (
     "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS reposted integer NOT NULL DEFAULT 0",
     # The books' id for the last call that posted or refused the document (QuickBooks Online's intuit_tid).
     "ALTER TABLE document_intents ADD COLUMN IF NOT EXISTS trace_id text",
+    # Which document holds a books record: a look-up after a lost answer never adopts a sibling's.
+    "CREATE INDEX IF NOT EXISTS document_intents_by_books_id ON document_intents (tenant_id, entity, external_id)",
 )
 
 

@@ -42,6 +42,7 @@ class QboBooks:
         matching: MatchingPolicy,
         attempt: str,
     ) -> None:
+        self._pool = pool
         self._client = client
         self._company = company
         self._realm = company.company_id
@@ -133,6 +134,19 @@ class QboBooks:
         # Never by total: QuickBooks may add tax to it. The order's memo marks its documents; where one order
         # has several of a kind for a customer and date, the lines tell them apart.
         own = [record for record in candidates if record.get("PrivateNote") == doc.memo]
+        if own:
+            # The order's other documents of the kind share its memo, and without a number (the payments of a split
+            # tender) its customer and date too: one that is already another document's is never this one.
+            others = await self._pool.fetch(
+                """SELECT external_id FROM document_intents WHERE tenant_id = $1 AND entity = $2
+                   AND external_id = ANY($3::text[]) AND document_key <> $4""",
+                self._company.tenant_id,
+                draft.kind,
+                [str(record["Id"]) for record in own],
+                doc.key,
+            )
+            taken = {row["external_id"] for row in others}
+            own = [record for record in own if str(record["Id"]) not in taken]
         if len(own) > 1:
             own = [record for record in own if _same_lines(record, draft.request)] or own
         return _record(own[0]) if own else None
