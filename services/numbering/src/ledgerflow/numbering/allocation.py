@@ -74,27 +74,27 @@ def _allocates(doc: PlannedDocument) -> bool:
     )
 
 
+def allocating_keys(plan: DocumentPlan) -> list[str]:
+    """The keys of the plan's documents that take a number from a sequence."""
+    return [doc.key for doc in plan.documents if _allocates(doc)]
+
+
 def plan_lock_keys(plan: DocumentPlan) -> list[str]:
     """The locks numbering a plan takes: two transactions numbering the same document wait for each other instead
     of both allocating."""
-    return [f"number/{plan.meta.tenant_id}/{doc.key}" for doc in plan.documents if _allocates(doc)]
+    return [f"number/{plan.meta.tenant_id}/{key}" for key in allocating_keys(plan)]
 
 
-async def number_plan(conn: DbConnection, tenant: str, plan: DocumentPlan, *, locked: bool = False) -> list[str | None]:
-    """The numbers of a plan's documents, in its order: the plan's documents are locked (unless the caller holds
-    ``plan_lock_keys`` already) and their numbers looked up in one statement each, whatever their number, and only a
-    document without one allocates."""
-    keys = [doc.key for doc in plan.documents if _allocates(doc)]
-    existing: dict[str, str] = {}
-    if keys:
-        if not locked:
-            await conn.execute(LOCK_DOCUMENTS, plan_lock_keys(plan))
-        rows = await conn.fetch(
-            "SELECT document_key, doc_number FROM assigned_numbers WHERE tenant_id = $1 AND document_key = ANY($2)",
-            tenant,
-            keys,
-        )
-        existing = {row["document_key"]: str(row["doc_number"]) for row in rows}
+async def lock_plan(conn: DbConnection, plan: DocumentPlan) -> None:
+    if keys := plan_lock_keys(plan):
+        await conn.execute(LOCK_DOCUMENTS, keys)
+
+
+async def number_plan(
+    conn: DbConnection, tenant: str, plan: DocumentPlan, existing: dict[str, str]
+) -> list[str | None]:
+    """The numbers of a plan's documents, in its order, its ``plan_lock_keys`` held and the numbers its documents
+    have already read (``existing``, by document key): only a document without one allocates."""
     return [await _number(conn, tenant, plan, doc, plan.numbering, existing) for doc in plan.documents]
 
 

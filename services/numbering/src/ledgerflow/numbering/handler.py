@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledgerflow.contracts import DocumentPlan, LedgerCommand, MessageMeta, NumberedDocument, NumberRejected, Topic
-from ledgerflow.numbering.allocation import learn_books_number, number_plan, release
+from ledgerflow.numbering.allocation import allocating_keys, learn_books_number, lock_plan, number_plan, release
 from ledgerflow.numbering.rules import NUMBER_SPACES
 from ledgerflow.runtime.database import DbConnection
 from ledgerflow.runtime.errors import StageError
@@ -33,12 +33,24 @@ async def command_for(
     """``body``: the plan as received, kept as it is (not encoded again) when there is one; ``locked``: the plan's
     ``plan_lock_keys`` are held already."""
     tenant = plan.meta.tenant_id
-    numbers = await number_plan(conn, tenant, plan, locked=locked)
+    if not locked:
+        await lock_plan(conn, plan)
+    # The plan is kept (so that a number the books refuse later can be replaced and the command sent again) in the
+    # statement that reads the numbers its documents have already.
+    rows = await conn.fetch(
+        KEEP_PLAN_AND_READ_NUMBERS,
+        meta.message_id,
+        tenant,
+        body.decode() if body else plan.model_dump_json(),
+        allocating_keys(plan),
+    )
+    existing = {row["document_key"]: str(row["doc_number"]) for row in rows}
+    numbers = await number_plan(conn, tenant, plan, existing)
     numbered = [
         NumberedDocument(document=doc, doc_number=number, number_space=NUMBER_SPACES[doc.type])
         for doc, number in zip(plan.documents, numbers, strict=True)
     ]
-    command = LedgerCommand(
+    return LedgerCommand(
         meta=meta,
         connection_id=plan.connection_id,
         channel=plan.channel,
@@ -52,14 +64,12 @@ async def command_for(
         verify_posted=plan.verify_posted,
         documents=tuple(numbered),
     )
-    # Kept so that a number the books refuse later can be replaced and the command sent again.
-    await conn.execute(
-        "INSERT INTO commands (command_id, tenant_id, plan) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING",
-        meta.message_id,
-        tenant,
-        body.decode() if body else plan.model_dump_json(),
-    )
-    return command
+
+
+KEEP_PLAN_AND_READ_NUMBERS = """
+    WITH kept AS (
+        INSERT INTO commands (command_id, tenant_id, plan) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING)
+    SELECT document_key, doc_number FROM assigned_numbers WHERE tenant_id = $2 AND document_key = ANY($4::text[])"""
 
 
 async def handle_plan(ctx: StageContext, plan: DocumentPlan) -> Sequence[Outgoing]:
