@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/planner -e services/numbering \
-            -e services/ledger-writer -e services/qbo-sim -e services/qbd-sim -e cli
+            -e services/ledger-writer -e services/qbo-sim -e services/qbd-sim -e cli \
+            -e services/console
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 

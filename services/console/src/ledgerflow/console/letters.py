@@ -1,0 +1,74 @@
+"""Dead letters as a person reads them: which order each is about, grouped by cause, and how each is replayed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerflow.contracts import DeadLetter, Topic
+
+# A dead letter of these topics holds the channel's order itself: a replay publishes it again. Later stages hold a
+# stage's input; their order is planned again from its latest version instead (a resync), as the CLI would.
+RAW_TOPICS = (Topic.RAW_ORDERS.value, Topic.RAW_PURCHASE_ORDERS.value)
+
+
+@dataclass(frozen=True)
+class Letter:
+    letter: DeadLetter
+    order_number: str | None
+    channel: str
+
+    @property
+    def id(self) -> str:
+        return str(self.letter.meta.message_id)
+
+    @property
+    def republishes(self) -> bool:
+        """True when a replay publishes the original order again; False when it asks for a resync."""
+        return self.letter.source_topic in RAW_TOPICS
+
+
+def _search(data: Any, key: str) -> Any:
+    """The first value under ``key``, breadth first: the order number sits at different depths in each format."""
+    level = [data]
+    while level:
+        following: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                if node.get(key) not in (None, ""):
+                    return node[key]
+                following.extend(node.values())
+            elif isinstance(node, list):
+                following.extend(node)
+        level = following
+    return None
+
+
+def _parsed(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def read(letter: DeadLetter) -> Letter:
+    data = _parsed(letter.payload)
+    number = _search(data, "order_number")
+    if number is None:
+        number = _search(data, "source_po_id")  # a purchase order of a system that makes its own
+    channel = _search(data, "channel") or _search(data, "system") or ""
+    return Letter(letter, None if number is None else str(number), str(channel))
+
+
+def by_order(letters: Iterable[Letter]) -> dict[str, tuple[str, str]]:
+    """Order number -> (stage, channel) of its latest dead letter."""
+    return {x.order_number: (x.letter.stage, x.channel) for x in letters if x.order_number}
+
+
+def by_cause(letters: Iterable[Letter]) -> dict[str, list[Letter]]:
+    grouped: dict[str, list[Letter]] = {}
+    for x in letters:
+        grouped.setdefault(x.letter.error.code or "(no code)", []).append(x)
+    return dict(sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0])))
