@@ -171,6 +171,9 @@ class LocalServices:
         )  # fmt: skip
         wait_until_listening(port, 30, "console", alive=lambda: process.poll() is None)
 
+    def stop_console(self) -> None:
+        processes.stop(self.run_dir / "console.pid", timeout=10)
+
     def start(self) -> None:
         self.start_simulator()
         self.start_desktop_simulator()

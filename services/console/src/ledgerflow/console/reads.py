@@ -155,12 +155,12 @@ async def _documents(
 def status_of(documents: Sequence[Document], skipped: bool, dead_lettered: bool) -> OrderStatus:
     if any(d.status == "failed" for d in documents):
         return OrderStatus.FAILED
+    if documents and all(d.status == "posted" for d in documents):
+        return OrderStatus.POSTED  # a dead letter it had was replayed: it stays in its topic until retention
     if dead_lettered:
         return OrderStatus.DEAD_LETTERED
-    if any(d.status != "posted" for d in documents):
-        return OrderStatus.WAITING
     if documents:
-        return OrderStatus.POSTED
+        return OrderStatus.WAITING
     return OrderStatus.LEFT_OUT if skipped else OrderStatus.NOTHING
 
 
