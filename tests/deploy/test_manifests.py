@@ -204,7 +204,7 @@ def test_a_dashboard_may_chart_only_exported_metrics() -> None:
 
 def test_every_container_runs_as_non_root_on_a_read_only_root_filesystem(prod: list[Resource]) -> None:
     deployments = of_kind(prod, "Deployment")
-    assert len(deployments) == 6  # four stages (two writer pools) and the webhook receiver
+    assert len(deployments) == 7  # four stages (two writer pools), the webhook receiver and the console
     for deployment in deployments:
         pod = pod_spec(deployment)
         for container in pod["containers"]:

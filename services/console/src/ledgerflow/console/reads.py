@@ -117,7 +117,7 @@ async def tenants(conn: DbConnection) -> list[str]:
 
 
 _DOCUMENTS = """
-    SELECT d.connection_id, d.channel, d.channel_order_id, d.document_key, d.type, d.action, d.total,
+    SELECT d.connection_id, d.channel, d.channel_order_id, d.document_key, d.type, d.action, d.total, d.links,
            d.updated_at, coalesce(i.status, d.status) AS status, i.doc_number, coalesce(i.external_id, d.external_id)
            AS external_id, i.balance, i.error::text AS error, i.updated_at AS intent_at
     FROM planner.order_documents d
@@ -127,7 +127,7 @@ _DOCUMENTS = """
 """
 # Without the writer's table yet (nothing was ever posted), the planner's own statuses are all there is.
 _DOCUMENTS_PLANNED = """
-    SELECT connection_id, channel, channel_order_id, document_key, type, action, total, updated_at, status,
+    SELECT connection_id, channel, channel_order_id, document_key, type, action, total, links, updated_at, status,
            NULL AS doc_number, external_id, NULL::numeric AS balance, NULL AS error, NULL AS intent_at
     FROM planner.order_documents WHERE tenant_id = $1 AND ($2::text IS NULL OR channel_order_id = $2)
     ORDER BY updated_at, document_key
@@ -142,14 +142,28 @@ async def _documents(
             found = list(await conn.fetch(_DOCUMENTS, tenant, channel_order_id))
     except asyncpg.UndefinedTableError:
         found = await rows(conn, _DOCUMENTS_PLANNED, tenant, channel_order_id)
+    paid = _paid_against(found)
     by_order: dict[tuple[str, str, str], list[Document]] = {}
     for r in found:
         status = "pending" if r["status"] == "planned" and r["intent_at"] else r["status"]
+        balance = r["balance"]
+        if balance is not None and r["type"] == "invoice" and status == "posted":
+            balance = r["total"] - paid.get(r["document_key"], Decimal(0))
         by_order.setdefault((r["connection_id"], r["channel"], r["channel_order_id"]), []).append(Document(
             r["document_key"], r["type"], r["action"], status, r["total"], r["doc_number"], r["external_id"],
-            r["balance"], json.loads(r["error"]) if r["error"] else None, r["intent_at"] or r["updated_at"],
+            balance, json.loads(r["error"]) if r["error"] else None, r["intent_at"] or r["updated_at"],
         ))  # fmt: skip
     return by_order
+
+
+def _paid_against(found: Sequence[asyncpg.Record]) -> dict[str, Decimal]:
+    """What posted payments applied to each invoice: the writer keeps an invoice's balance as it was when the
+    invoice was posted, and payments posted later lower it (as ``ledgerflow reconcile`` expects of the books)."""
+    paid: dict[str, Decimal] = {}
+    for r in found:
+        if r["type"] == "payment" and r["status"] == "posted" and len(r["links"]) == 1:
+            paid[r["links"][0]] = paid.get(r["links"][0], Decimal(0)) + r["total"]
+    return paid
 
 
 def status_of(documents: Sequence[Document], skipped: bool, dead_lettered: bool) -> OrderStatus:
