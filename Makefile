@@ -25,9 +25,10 @@ $(STAMP): $(INPUTS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# `make demo OBSERVE=1` adds Jaeger and Prometheus and leaves everything running afterwards, to look at.
+# `make demo OBSERVE=1` adds Jaeger and Prometheus and leaves everything running afterwards, to look at;
+# `make demo KEEP=1` leaves the stack, the services and the console running.
 demo: install
-	$(BIN)/ledgerflow demo $(if $(OBSERVE),--observe)
+	$(BIN)/ledgerflow demo $(if $(OBSERVE),--observe) $(if $(KEEP),--keep)
 
 test: install lint typecheck validate
 	$(BIN)/pytest

@@ -135,6 +135,7 @@ async def test_an_operator_finds_an_order_of_the_demo_replays_a_dead_letter_and_
     await expect(documents.nth(0)).to_contain_text("invoice")
     await expect(documents.nth(0)).to_contain_text("1003")
     await expect(documents.nth(1)).to_contain_text("payment")
+    await expect(documents.nth(0).locator("td").nth(4)).to_have_text("89.00")  # 189.00 less the 100.00 paid
     await expect(page.locator("section.order .status").first).to_have_text("posted")
     await expect(page.locator("code.trace")).to_have_text(re.compile(r"^[0-9a-f]{32}$"))  # the order's trace
     await _screenshot(page, "order")
@@ -159,6 +160,9 @@ async def test_an_operator_finds_an_order_of_the_demo_replays_a_dead_letter_and_
         assert invoice["Balance"] == 0  # paid: its payment was posted too, once
     finally:
         await books.aclose()
+    await page.click("nav >> text=Failures")
+    await expect(page.locator("span.replayed")).to_contain_text("replayed by support desk")
+    await page.go_back()
 
     # A resync shows what it will do, then asks for the request on orders.resync.
     await page.click("a:text-is('Resync…')")
@@ -226,6 +230,9 @@ async def test_a_tenant_token_cannot_reach_another_tenants_order(
         assert (await client.get("/health")).status_code == 200
         forged = await client.get("/tenants/x/orders", headers={"Authorization": "Bearer lfc_not-a-token"})
         assert forged.status_code == 401
+    # A lasting token never signs in from an address (histories and logs keep those): only a one-time link does.
+    async with httpx.AsyncClient(base_url=console) as anonymous:
+        assert (await anonymous.get("/sign-in", params={"token": token})).status_code == 401
 
 
 async def test_health_on_a_phone(services: LocalServices, demo: dict[str, Any], console: str, browser: Browser) -> None:

@@ -507,15 +507,23 @@ def demo(
         bool,
         typer.Option("--observe", help="Also Jaeger and Prometheus, and leave it all running to look at afterwards."),
     ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Leave the stack, the services and the console running afterwards; prints the "
+            "console's address and a one-time sign-in link (stop: ledgerflow dev down).",
+        ),
+    ] = False,
 ) -> None:
-    """Start everything, publish the sample orders, show what was posted, stop everything."""
+    """Start everything, publish the sample orders, show what was posted, stop everything (unless --keep)."""
     from ledgerflow.cli.demo import run_demo
     from ledgerflow.devstack.errors import StackError
     from ledgerflow.devstack.stack import default_cache, default_home
 
     base = home.resolve() if home else default_home()
     try:
-        result = run_demo(base / "demo", default_cache(base), console, observe=observe)
+        result = run_demo(base / "demo", default_cache(base), console, observe=observe, keep=keep)
     except StackError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

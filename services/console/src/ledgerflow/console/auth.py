@@ -108,14 +108,19 @@ async def bearer(pool: asyncpg.Pool, secret: str) -> Principal | None:
     return None if row is None else _principal(row)
 
 
-async def sign_in(pool: asyncpg.Pool, secret: str, lifetime: timedelta) -> tuple[str, Principal] | None:
-    """A browser session for a valid token: its secret (for the cookie) and who it is."""
+async def sign_in(
+    pool: asyncpg.Pool, secret: str, lifetime: timedelta, *, single_use_only: bool = False
+) -> tuple[str, Principal] | None:
+    """A browser session for a valid token: its secret (for the cookie) and who it is. ``single_use_only`` for a
+    token that came in a link: a lasting token never belongs in an address, where histories and logs keep it."""
     async with pool.acquire() as conn, conn.transaction():
         # A single-use token is spent by the statement that reads it: two sign-ins with one link cannot both win.
         row = await conn.fetchrow(
             f"""UPDATE tokens SET used_at = CASE WHEN single_use THEN now() ELSE used_at END
-                WHERE digest = $1 AND {_VALID} AND NOT (single_use AND used_at IS NOT NULL) RETURNING *""",
+                WHERE digest = $1 AND {_VALID} AND NOT (single_use AND used_at IS NOT NULL)
+                  AND (single_use OR NOT $2) RETURNING *""",
             digest(secret),
+            single_use_only,
         )
         if row is None:
             return None

@@ -39,7 +39,7 @@ async def sign_in_form(request: Request) -> Response:
     console = console_of(request)
     token = request.query_params.get("token")
     if token:  # the one-time link ``demo --keep`` prints: spent by this visit
-        return await _signed_in(request, token, "/")
+        return await _signed_in(request, token, "/", link=True)
     check = secrets.token_urlsafe(16)
     response = templates.TemplateResponse(
         request,
@@ -64,9 +64,10 @@ async def sign_in(request: Request) -> Response:
     return await _signed_in(request, str(form.get("token", "")).strip(), _safe_next(str(form.get("next", "/"))))
 
 
-async def _signed_in(request: Request, token: str, next_url: str) -> Response:
+async def _signed_in(request: Request, token: str, next_url: str, *, link: bool = False) -> Response:
     console = console_of(request)
-    opened = await auth.sign_in(console.own, token, timedelta(hours=console.settings.session_hours))
+    hours = timedelta(hours=console.settings.session_hours)
+    opened = await auth.sign_in(console.own, token, hours, single_use_only=link)
     if opened is None:
         return templates.TemplateResponse(
             request, "sign_in.html",
