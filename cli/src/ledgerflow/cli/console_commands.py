@@ -37,8 +37,8 @@ def _url(database_url: str | None, home: Path | None) -> str:
 @console_app.callback()
 def console_serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8090).")] = None,
     home: HomeOption = None,
 ) -> None:
     """Serve the console (configured by LEDGERFLOW_CONSOLE_* variables; the local stack's Kafka and PostgreSQL
@@ -53,8 +53,10 @@ def console_serve(
     if state is not None:
         for key, value in state.service_env().items():
             os.environ.setdefault(key, value)
-    os.environ.setdefault("LEDGERFLOW_CONSOLE_HOST", host)
-    os.environ.setdefault("LEDGERFLOW_CONSOLE_PORT", str(port))
+    if host is not None:  # given here, it wins over LEDGERFLOW_CONSOLE_HOST
+        os.environ["LEDGERFLOW_CONSOLE_HOST"] = host
+    if port is not None:
+        os.environ["LEDGERFLOW_CONSOLE_PORT"] = str(port)
     settings = ConsoleSettings()
     out.print(f"ledgerflow console on http://{settings.host}:{settings.port}/", highlight=False)
     serve(settings)
