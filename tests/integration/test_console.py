@@ -38,14 +38,17 @@ OTHER = "globex-tokyo"
 REFUSED = "1001"  # its customer's name is taken by a vendor in the books: refused until the vendor is renamed
 
 
-def _token(services: LocalServices, *args: str) -> str:
-    """A token as an operator makes one: the command's last line."""
+def _ledgerflow(services: LocalServices, *args: str) -> str:
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "ledgerflow"), "console", "token", *args, "--days", "1",
-         "--database-url", services.stack.database_url],
+        [str(Path(sys.executable).parent / "ledgerflow"), *args, "--database-url", services.stack.database_url],
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout
+
+
+def _token(services: LocalServices, *args: str) -> str:
+    """A token as an operator makes one: the command's last line."""
+    return _ledgerflow(services, "console", "token", *args, "--days", "1").strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -203,13 +206,19 @@ async def test_a_changed_settings_file_is_tried_on_recent_orders_before_it_is_ap
     # The paid order of that connection would become a sales receipt.
     await expect(page.locator("table tbody tr").filter(has_text=REFUSED)).to_contain_text("SalesReceipt")
     await _screenshot(page, "dry-run")
+
+    # Applied through the planner's validation, as `ledgerflow config apply` does, and written to the audit log.
+    await page.click("button:text('Apply')")
+    await expect(page.locator('section.connection[data-connection="acme-shopify"]')).to_contain_text("sales_receipts")
+    await page.click("nav >> text=Audit log")
+    await expect(page.locator("table.audit tr[data-action=settings-applied]")).to_contain_text("acme-shopify")
     await page.context.close()
 
 
 async def test_a_tenant_token_cannot_reach_another_tenants_order(
     services: LocalServices, demo: dict[str, Any], console: str, browser: Browser
 ) -> None:
-    token = _token(services, "--tenant", OTHER)
+    token = _token(services, "--tenant", OTHER, "--label", "globex bookkeeper")
     page = await _signed_in(browser, console, token)
     await expect(page).to_have_url(f"{console}/tenants/{OTHER}/orders")
     await expect(page.locator("table.orders tbody tr")).to_have_count(3)
@@ -218,7 +227,6 @@ async def test_a_tenant_token_cannot_reach_another_tenants_order(
     await expect(page.locator("h1")).to_have_text("Not found")
     missing = await page.goto(f"{console}/tenants/{OTHER}/orders/999999")
     assert missing is not None and missing.status == 404  # refused exactly like a missing order
-    await page.context.close()
 
     # Scripts: the same addresses answer JSON with a bearer token, and the same refusal.
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -233,6 +241,16 @@ async def test_a_tenant_token_cannot_reach_another_tenants_order(
     # A lasting token never signs in from an address (histories and logs keep those): only a one-time link does.
     async with httpx.AsyncClient(base_url=console) as anonymous:
         assert (await anonymous.get("/sign-in", params={"token": token})).status_code == 401
+
+    # Revoked, the token signs nobody in, and the session it opened is over.
+    tokens = _ledgerflow(services, "console", "tokens").splitlines()
+    (listed,) = [line for line in tokens if "globex bookkeeper" in line]
+    _ledgerflow(services, "console", "revoke", listed.split()[0])
+    await page.goto(f"{console}/tenants/{OTHER}/orders")
+    await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+    await page.context.close()
+    async with httpx.AsyncClient(base_url=console, headers=headers) as client:
+        assert (await client.get(f"/tenants/{OTHER}/orders")).status_code == 401
 
 
 async def test_health_on_a_phone(services: LocalServices, demo: dict[str, Any], console: str, browser: Browser) -> None:
