@@ -54,6 +54,7 @@ def test_a_later_stages_dead_letter_names_its_order_and_is_replayed_by_a_resync(
     assert (read.order_number, read.channel, read.republishes) == ("A-7", "square", False)
     unreadable = letters.read(_letter("ledger.commands", "not json"))
     assert unreadable.order_number is None
+    assert letters.read(_letter("orders.raw", "[" * 100_000 + "]" * 100_000)).order_number is None
     grouped = letters.by_cause([read, unreadable])
     assert list(grouped) == ["order.unbalanced"] and len(grouped["order.unbalanced"]) == 2
 

@@ -84,7 +84,7 @@ ROUTES = [
     Route("/sign-out", forms.sign_out, methods=["POST"]),
     Route("/tenants", pages.tenants),
     Route("/tenants/{tenant}/orders", pages.orders),
-    Route("/tenants/{tenant}/orders/{order_number}", pages.order),
+    Route("/tenants/{tenant}/orders/{order_number:path}", pages.order),  # a channel's number may hold a slash
     Route("/tenants/{tenant}/failures", pages.failures),
     Route("/tenants/{tenant}/failures/{letter_id}/replay", forms.replay_confirm, methods=["GET"]),
     Route("/tenants/{tenant}/failures/{letter_id}/replay", forms.replay, methods=["POST"]),

@@ -49,7 +49,7 @@ def _search(data: Any, key: str) -> Any:
 def _parsed(payload: str) -> Any:
     try:
         return json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # a dead letter's payload is whatever arrived, nested however deep
         return None
 
 
