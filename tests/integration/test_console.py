@@ -35,6 +35,7 @@ from tests.integration.test_observe import CHROMIUM_ARGS
 
 TENANT = "acme-outdoor"  # the demo's tenants, with the demo's connection settings
 OTHER = "globex-tokyo"
+TRACE_UI = "http://traces.example.test"  # where trace ids link to; never opened
 REFUSED = "1001"  # its customer's name is taken by a vendor in the books: refused until the vendor is renamed
 
 
@@ -74,7 +75,7 @@ async def demo(services: LocalServices) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def console(services: LocalServices) -> Iterator[str]:
-    services.start_console()
+    services.start_console({"LEDGERFLOW_CONSOLE_TRACE_UI_URL": TRACE_UI})
     yield services.console_url
     services.stop_console()
 
@@ -140,7 +141,9 @@ async def test_an_operator_finds_an_order_of_the_demo_replays_a_dead_letter_and_
     await expect(documents.nth(1)).to_contain_text("payment")
     await expect(documents.nth(0).locator("td").nth(4)).to_have_text("89.00")  # 189.00 less the 100.00 paid
     await expect(page.locator("section.order .status").first).to_have_text("posted")
-    await expect(page.locator("code.trace")).to_have_text(re.compile(r"^[0-9a-f]{32}$"))  # the order's trace
+    trace = page.locator("a.trace")  # the order's trace, a link to the trace UI
+    await expect(trace).to_have_text(re.compile(r"^[0-9a-f]{32}$"))
+    assert await trace.get_attribute("href") == f"{TRACE_UI}/trace/{await trace.text_content()}"
     await _screenshot(page, "order")
 
     # The failure in a bookkeeper's words; the books are fixed, then the dead letter is replayed.
@@ -184,6 +187,10 @@ async def test_an_operator_finds_an_order_of_the_demo_replays_a_dead_letter_and_
     await expect(page.locator("table.audit tr[data-action=replay]")).to_have_count(1)
     await expect(page.locator("table.audit tr[data-action=resync]")).to_have_count(1)
     await expect(page.locator("table.audit tbody tr").first).to_contain_text("support desk")
+
+    # A form without the session's CSRF token, as a forged page would post it with the session's cookie, is refused.
+    forged = await page.request.post(f"{console}/tenants/{TENANT}/resync", form={"number": REFUSED})
+    assert forged.status == 403
     await page.context.close()
 
 

@@ -156,7 +156,7 @@ class LocalServices:
     def console_url(self) -> str:
         return f"http://127.0.0.1:{self.console_port}"
 
-    def start_console(self) -> None:
+    def start_console(self, env: dict[str, str] | None = None) -> None:
         """The operator console, reading this stack's tables and asking each service here for its readiness."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         port = free_port(self._ports_given | {self.sim_port, self.desktop_sim_port, self.qbd_port})
@@ -164,7 +164,7 @@ class LocalServices:
         self.console_port = port
         services = {f"{name}-{replica}": f"http://127.0.0.1:{p}" for (name, replica), p in self.http_ports.items()}
         env = {**self.env(), "LEDGERFLOW_CONSOLE_HOST": "127.0.0.1", "LEDGERFLOW_CONSOLE_PORT": str(port),
-               "LEDGERFLOW_CONSOLE_SERVICES": json.dumps(services)}  # fmt: skip
+               "LEDGERFLOW_CONSOLE_SERVICES": json.dumps(services), **(env or {})}  # fmt: skip
         process = processes.spawn(
             [sys.executable, "-m", "ledgerflow.console"], pid_file=self.run_dir / "console.pid",
             log_file=self.run_dir / "console.log", env=env,
