@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ledgerflow.console.reads import FailedDocument
 from ledgerflow.contracts import DeadLetter, Topic
 
 # A dead letter of these topics holds the channel's order itself: a replay publishes it again. Later stages hold a
 # stage's input; their order is planned again from its latest version instead (a resync), as the CLI would.
 RAW_TOPICS = (Topic.RAW_ORDERS.value, Topic.RAW_PURCHASE_ORDERS.value)
+NO_CODE = "(no code)"
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,19 @@ def by_order(letters: Iterable[Letter]) -> dict[str, tuple[str, str]]:
     return {x.order_number: (x.letter.stage, x.channel) for x in letters if x.order_number}
 
 
-def by_cause(letters: Iterable[Letter]) -> dict[str, list[Letter]]:
-    grouped: dict[str, list[Letter]] = {}
+@dataclass
+class Cause:
+    """Everything that failed for one reason (an error code): dead letters and documents the books refused."""
+
+    letters: list[Letter] = field(default_factory=list)
+    documents: list[FailedDocument] = field(default_factory=list)
+
+
+def by_cause(letters: Iterable[Letter], documents: Iterable[FailedDocument] = ()) -> dict[str, Cause]:
+    """Grouped by error code, the most frequent cause first."""
+    grouped: dict[str, Cause] = {}
     for x in letters:
-        grouped.setdefault(x.letter.error.code or "(no code)", []).append(x)
-    return dict(sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0])))
+        grouped.setdefault(x.letter.error.code or NO_CODE, Cause()).letters.append(x)
+    for doc in documents:
+        grouped.setdefault(doc.code or NO_CODE, Cause()).documents.append(doc)
+    return dict(sorted(grouped.items(), key=lambda item: (-len(item[1].letters) - len(item[1].documents), item[0])))

@@ -98,18 +98,14 @@ async def failures(request: Request) -> Response:
     found = await tenant_letters(request, tenant)
     async with reads.snapshot(console_of(request).reader) as conn:
         failed = await reads.failed_documents(conn, tenant)
-    causes: dict[str, dict[str, list[object]]] = {}
-    for code, grouped in letters.by_cause(found).items():
-        causes.setdefault(code, {"letters": [], "documents": []})["letters"].extend(grouped)
-    for doc in failed:
-        causes.setdefault(doc.code or "(no code)", {"letters": [], "documents": []})["documents"].append(doc)
+    causes = letters.by_cause(found, failed)
     # A replayed dead letter stays in its topic until retention: the audit log says who replayed it, and when.
     replayed = {e.detail.get("dead_letter"): e for e in await auth.audit_log(console_of(request).own, tenant, 1000)
                 if e.action == "replay"}  # fmt: skip
     body = {
         "tenant": tenant,
-        "causes": {code: {"dead_letters": [x.letter for x in group["letters"]],  # type: ignore[attr-defined]
-                          "failed_documents": group["documents"]} for code, group in causes.items()},
+        "causes": {code: {"dead_letters": [x.letter for x in cause.letters], "failed_documents": cause.documents}
+                   for code, cause in causes.items()},
         "replayed": {letter: {"by": e.who, "at": e.at} for letter, e in replayed.items()},
     }  # fmt: skip
     return answer(request, who, "failures.html", {"tenant": tenant, "causes": causes, "replayed": replayed}, body)
