@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledgerflow.console import forms, pages
 from ledgerflow.console.context import Console, SignInNeeded, redirect, templates, wants_json
+from ledgerflow.console.letters import Recent
 from ledgerflow.console.schema import DDL, SCHEMA
 from ledgerflow.console.settings import ConsoleSettings
 
@@ -123,7 +124,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Starlette:
         own, reader = await open_pools(settings)
         try:
             await migrate(own)
-            app.state.console = Console(settings, own, reader)
+            app.state.console = Console(settings, own, reader, Recent(settings.kafka.bootstrap_servers))
             yield
         finally:
             await own.close()

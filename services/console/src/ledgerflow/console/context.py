@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from ledgerflow.console import auth
 from ledgerflow.console.auth import Principal
+from ledgerflow.console.letters import Recent
 from ledgerflow.console.settings import ConsoleSettings
 
 SESSION_COOKIE = "ledgerflow_console"
@@ -33,6 +34,7 @@ class Console:
     settings: ConsoleSettings
     own: asyncpg.Pool  # the console's schema: tokens, sessions, audit
     reader: asyncpg.Pool  # the services' tables, every transaction read-only
+    dead_letters: Recent
 
     @property
     def bootstrap(self) -> str:

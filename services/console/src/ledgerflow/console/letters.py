@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledgerflow.cli.dead_letters import read_dead_letters
 from ledgerflow.console.reads import FailedDocument
 from ledgerflow.contracts import DeadLetter, Topic
 
@@ -85,3 +88,23 @@ def by_cause(letters: Iterable[Letter], documents: Iterable[FailedDocument] = ()
     for doc in documents:
         grouped.setdefault(doc.code or NO_CODE, Cause()).documents.append(doc)
     return dict(sorted(grouped.items(), key=lambda item: (-len(item[1].letters) - len(item[1].documents), item[0])))
+
+
+@dataclass
+class Recent:
+    """Every tenant's dead letters, read from their topics at most once per ``ttl`` seconds: each page that shows
+    them would otherwise read every dead-letter topic from its start."""
+
+    bootstrap: str
+    ttl: float = 5.0
+    _letters: list[DeadLetter] = field(default_factory=list)
+    _read_at: float | None = None
+    _reading: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def of(self, tenant: str) -> list[Letter]:
+        """The tenant's, newest first."""
+        async with self._reading:  # one read at a time: the pages waiting share its answer
+            if self._read_at is None or time.monotonic() - self._read_at > self.ttl:
+                self._letters = await read_dead_letters(self.bootstrap)
+                self._read_at = time.monotonic()
+        return [read(x) for x in reversed(self._letters) if x.meta.tenant_id == tenant]

@@ -9,7 +9,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ledgerflow.cli.dead_letters import read_dead_letters
 from ledgerflow.cli.queues import age, as_json, status
 from ledgerflow.console import auth, health, letters, reads
 from ledgerflow.console.context import answer, console_of, principal, redirect, tenant_for
@@ -23,8 +22,7 @@ from ledgerflow.runtime.database import DbConnection
 
 async def tenant_letters(request: Request, tenant: str) -> list[Letter]:
     """The tenant's dead letters, newest first, read from their topics as ``ledgerflow reconcile`` reads them."""
-    found = await read_dead_letters(console_of(request).bootstrap, tenant)
-    return [letters.read(x) for x in reversed(found)]
+    return await console_of(request).dead_letters.of(tenant)
 
 
 def _date(value: str | None) -> date | None:
