@@ -13,10 +13,11 @@ import pytest
 
 from ledgerflow.cli.samples import sample_named
 from ledgerflow.console import dry_run, letters
-from ledgerflow.console.context import plain
+from ledgerflow.console.auth import Principal
+from ledgerflow.console.context import plain, templates
 from ledgerflow.console.health import Minute
 from ledgerflow.console.plot import activity_svg
-from ledgerflow.console.reads import Document, OrderStatus, status_of
+from ledgerflow.console.reads import Document, OrderFilter, OrderRow, OrderStatus, status_of
 from ledgerflow.contracts import Channel, DeadLetter, ErrorDetail, MessageMeta, OrderNormalized, RawOrderEnvelope
 from ledgerflow.ingest.normalizers import normalize
 from ledgerflow.planner.connections import ConfigError
@@ -113,3 +114,13 @@ def test_json_keeps_amounts_as_decimal_strings() -> None:
     assert plain({"total": Decimal("340.11"), "on": datetime(2026, 1, 2, tzinfo=UTC), "s": OrderStatus.POSTED}) == {
         "total": "340.11", "on": "2026-01-02T00:00:00+00:00", "s": "posted",
     }  # fmt: skip
+
+
+def test_what_an_order_says_is_shown_as_text_never_as_markup() -> None:
+    hostile = '<script>alert("x")</script>'
+    row = OrderRow("shop", "shopify", "1", hostile, None, 1, "USD", Decimal("1.00"), hostile, OrderStatus.POSTED)
+    who = Principal(uuid.uuid4(), "acme", False, "", csrf="c")
+    html = templates.get_template("orders.html").render(
+        who=who, tenant="acme", orders=[row], wanted=OrderFilter(), statuses=list(OrderStatus), console=None
+    )
+    assert "<script>" not in html and "&lt;script&gt;" in html
