@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e libs/contracts -e libs/runtime -e services/ingest -e services/planner -e services/numbering \
-            -e services/ledger-writer -e services/qbo-sim -e services/qbd-sim -e cli
+            -e services/ledger-writer -e services/qbo-sim -e services/qbd-sim -e cli \
+            -e services/console
 INPUTS := constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml)
 STAMP := $(VENV)/.installed-$(shell cat $(INPUTS) | cksum | cut -d' ' -f1)
 
@@ -24,9 +25,10 @@ $(STAMP): $(INPUTS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# `make demo OBSERVE=1` adds Jaeger and Prometheus and leaves everything running afterwards, to look at.
+# `make demo OBSERVE=1` adds Jaeger and Prometheus and leaves everything running afterwards, to look at;
+# `make demo KEEP=1` leaves the stack, the services and the console running.
 demo: install
-	$(BIN)/ledgerflow demo $(if $(OBSERVE),--observe)
+	$(BIN)/ledgerflow demo $(if $(OBSERVE),--observe) $(if $(KEEP),--keep)
 
 test: install lint typecheck validate
 	$(BIN)/pytest

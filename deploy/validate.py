@@ -69,11 +69,13 @@ SERVICES = {
     "planner": ["python", "-m", "ledgerflow.planner"],
     "numbering": ["python", "-m", "ledgerflow.numbering"],
     "ledger-writer": ["python", "-m", "ledgerflow.ledger_writer"],
+    "console": ["python", "-m", "ledgerflow.console"],
     "qbo-sim": ["python", "-m", "ledgerflow.qbo_sim", "--host", "0.0.0.0", "--port", "8000"],  # noqa: S104
     "qbd-sim": ["python", "-m", "ledgerflow.qbd_sim", "--host", "0.0.0.0", "--port", "8010"],  # noqa: S104
 }
-# The simulators serve no /metrics: Prometheus does not scrape them.
+# The simulators serve no /metrics: Prometheus does not scrape them; nor does the console.
 SIMULATORS = {"qbo-sim", "qbd-sim"}
+UNSCRAPED = {*SIMULATORS, "console"}
 PINNED_BASE = re.compile(r"^python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?$")
 
 # The metric names the dashboards may chart (histograms with their _bucket/_sum/_count series).
@@ -902,7 +904,7 @@ def prometheus_config() -> str:
                 if host not in services and host != "localhost":
                     problems.append(f"job {job['job_name']!r} scrapes {target}, which is not a compose service")
     for name, service in services.items():
-        if str(service.get("image", "")).startswith("ledgerflow-") and name not in SIMULATORS and name not in scraped:
+        if str(service.get("image", "")).startswith("ledgerflow-") and name not in UNSCRAPED and name not in scraped:
             problems.append(f"compose service {name!r} serves /metrics but is not scraped")
     fail_if(problems)
     return f"deploy/compose/prometheus.yml scrapes {len(scraped)} targets, all compose services"

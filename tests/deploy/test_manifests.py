@@ -204,7 +204,7 @@ def test_a_dashboard_may_chart_only_exported_metrics() -> None:
 
 def test_every_container_runs_as_non_root_on_a_read_only_root_filesystem(prod: list[Resource]) -> None:
     deployments = of_kind(prod, "Deployment")
-    assert len(deployments) == 6  # four stages (two writer pools) and the webhook receiver
+    assert len(deployments) == 7  # four stages (two writer pools), the webhook receiver and the console
     for deployment in deployments:
         pod = pod_spec(deployment)
         for container in pod["containers"]:
@@ -375,3 +375,34 @@ def test_the_recording_rules_read_only_exported_metrics_under_ledgerflow_names()
     problems = validate.recording_rule_problems(rules)
     assert "rule 'posted_per_minute' is not named ledgerflow:<what>:<how>" in problems
     assert "rule 'posted_per_minute' reads ledgerflow_posted_total, which no service exports" in problems
+
+
+def test_the_console_is_served_by_its_ingress_and_let_reach_what_it_reads(prod: list[Resource]) -> None:
+    (ingress,) = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "ledgerflow-console"]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "ledgerflow-console", "port": {"name": "http"}}
+    assert ingress["spec"]["tls"][0]["secretName"] == "ledgerflow-console-tls"
+    (deployment,) = [d for d in of_kind(prod, "Deployment") if d["metadata"]["name"] == "ledgerflow-console"]
+    env = {e["name"]: e for e in pod_spec(deployment)["containers"][0]["env"]}
+    assert env["LEDGERFLOW_CONSOLE_SECURE_COOKIES"]["value"] == "true"
+    assert "secretKeyRef" in env["LEDGERFLOW_DATABASE_URL"]["valueFrom"]
+    services = json.loads(env["LEDGERFLOW_CONSOLE_SERVICES"]["value"])
+    rendered = {s["metadata"]["name"] for s in of_kind(prod, "Service")}
+    assert {urlsplit(url).hostname for url in services.values()} <= rendered
+
+    def allowed(direction: str, port: int) -> bool:
+        """Whether a policy selecting the console's pods lets traffic on ``port`` go in ``direction``."""
+        for policy in of_kind(prod, "NetworkPolicy"):
+            selector = policy["spec"]["podSelector"]
+            labels = {"app.kubernetes.io/component": "console", "app.kubernetes.io/part-of": "ledgerflow"}
+            matches = selector.get("matchLabels", {}).items() <= labels.items() and all(
+                labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
+            )
+            rules = policy["spec"].get(direction, [])
+            if matches and any(p.get("port") <= port <= p.get("endPort", p["port"])
+                               for rule in rules for p in rule.get("ports", [])):  # fmt: skip
+                return True
+        return False
+
+    assert allowed("ingress", 8080)  # from the ingress controller
+    assert allowed("egress", 5432) and allowed("egress", 9092)  # the services' tables; dead letters and requests

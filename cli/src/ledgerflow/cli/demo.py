@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,9 +44,10 @@ class DemoResult:
 
 
 def run_demo(
-    home: Path, cache_dir: Path, console: Console, timeout: float = 180.0, *, observe: bool = False
+    home: Path, cache_dir: Path, console: Console, timeout: float = 180.0, *, observe: bool = False, keep: bool = False
 ) -> DemoResult:
-    """The demo; ``observe`` adds Jaeger and Prometheus and leaves everything running afterwards, to look at."""
+    """The demo; ``observe`` adds Jaeger and Prometheus; with either, ``keep``, everything keeps running afterwards,
+    the operator console too, to look at."""
     # Freshly created topics elect their leaders while the demo starts reading: the client's retries
     # are expected, not worth a screen of warnings.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -61,6 +63,7 @@ def run_demo(
     console.print(f"  Kafka at {state.bootstrap_servers}, PostgreSQL at {state.database_url}")
     services = LocalServices(home=home, stack=state)
     kept = False
+    sign_in = ""
     try:
         services.start()
         console.print(
@@ -68,22 +71,38 @@ def run_demo(
             f"{services.desktop_sim_url}; ingest, planner, numbering, ledger-writer up"
         )
         result = asyncio.run(_run(services, state.bootstrap_servers, state.database_url, console, timeout))
-        kept = observe
+        if observe or keep:
+            services.start_console()
+            sign_in = asyncio.run(_sign_in_link(services))
+            kept = True
         return result
     finally:
-        if kept and state.observe is not None:
-            _print_observe(console, home, state.observe)
+        if kept:
+            _print_kept(console, home, state.observe, services.console_url, sign_in)
         else:
             console.print("Stopping services and the local stack…")
             services.stop()
             stack.down()
 
 
-def _print_observe(console: Console, home: Path, observe: ObserveState) -> None:
+async def _sign_in_link(services: LocalServices) -> str:
+    """A one-time admin sign-in link: the token in it is spent by the first visit, and expires within a day."""
+    from ledgerflow.console.tokens import new_token
+
+    token = await new_token(services.stack.database_url, tenant=None, admin=True, lifetime=timedelta(days=1),
+                            label="demo sign-in link", single_use=True)  # fmt: skip
+    return f"{services.console_url}/sign-in?token={token}"
+
+
+def _print_kept(console: Console, home: Path, observe: ObserveState | None, console_url: str, sign_in: str) -> None:
     console.print(Text("Everything keeps running, to look at:", style="bold"))
-    console.print(f"  traces     {observe.trace_ui_url}/search  (find an order by ledgerflow.order_number=1001)")
-    console.print(f"  dashboard  {observe.prometheus_url}/consoles/ledgerflow.html")
-    console.print(f"  metrics    {observe.prometheus_url}/graph")
+    console.print(f"  console    {console_url}/  (the demo's orders, failures, resyncs, connections, health)",
+                  highlight=False)  # fmt: skip
+    console.print(f"             sign in once with {sign_in}", highlight=False, soft_wrap=True)
+    if observe is not None:
+        console.print(f"  traces     {observe.trace_ui_url}/search  (find an order by ledgerflow.order_number=1001)")
+        console.print(f"  dashboard  {observe.prometheus_url}/consoles/ledgerflow.html")
+        console.print(f"  metrics    {observe.prometheus_url}/graph")
     console.print(f"Stop it all with: ledgerflow dev down --home {home}", highlight=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -37,6 +38,7 @@ class LocalServices:
     desktop_auto_run: bool = True  # off: the simulated Web Connector runs an application only when asked
     extra_env: dict[str, str] = field(default_factory=dict)
     http_ports: dict[tuple[str, int], int] = field(default_factory=dict)  # health and metrics of each process
+    console_port: int | None = None  # the operator console's, once started
     # A port is free until its process binds it, seconds after start: without this, two processes started
     # together could be handed the same one and the second would never answer its health checks.
     _ports_given: set[int] = field(default_factory=set)
@@ -150,6 +152,28 @@ class LocalServices:
             if waiting:
                 time.sleep(0.3)
 
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    def start_console(self, env: dict[str, str] | None = None) -> None:
+        """The operator console, reading this stack's tables and asking each service here for its readiness."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port(self._ports_given | {self.sim_port, self.desktop_sim_port, self.qbd_port})
+        self._ports_given.add(port)
+        self.console_port = port
+        services = {f"{name}-{replica}": f"http://127.0.0.1:{p}" for (name, replica), p in self.http_ports.items()}
+        env = {**self.env(), "LEDGERFLOW_CONSOLE_HOST": "127.0.0.1", "LEDGERFLOW_CONSOLE_PORT": str(port),
+               "LEDGERFLOW_CONSOLE_SERVICES": json.dumps(services), **(env or {})}  # fmt: skip
+        process = processes.spawn(
+            [sys.executable, "-m", "ledgerflow.console"], pid_file=self.run_dir / "console.pid",
+            log_file=self.run_dir / "console.log", env=env,
+        )  # fmt: skip
+        wait_until_listening(port, 30, "console", alive=lambda: process.poll() is None)
+
+    def stop_console(self) -> None:
+        processes.stop(self.run_dir / "console.pid", timeout=10)
+
     def start(self) -> None:
         self.start_simulator()
         self.start_desktop_simulator()
@@ -181,5 +205,6 @@ def stop_local_services(home: Path) -> None:
     processes.stop_all(pid_files, timeout=30)
     for target in (home / "observe" / "targets").glob("*.json"):
         target.unlink(missing_ok=True)
+    processes.stop(run_dir / "console.pid", timeout=10)
     processes.stop(run_dir / "qbo-sim.pid", timeout=10)
     processes.stop(run_dir / "qbd-sim.pid", timeout=10)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from ledgerflow.cli.console_commands import console_app
 from ledgerflow.cli.desktop_commands import desktop_app
 from ledgerflow.cli.local_services import SIM_ADMIN_TOKEN
 from ledgerflow.cli.names import checked_name
@@ -49,6 +50,7 @@ queues_app = typer.Typer(
 )
 app.add_typer(queues_app, name="queues")
 app.add_typer(desktop_app, name="desktop")
+app.add_typer(console_app, name="console")
 
 # Tables stay readable in CI logs and pipes, where no terminal width is known.
 
@@ -505,15 +507,23 @@ def demo(
         bool,
         typer.Option("--observe", help="Also Jaeger and Prometheus, and leave it all running to look at afterwards."),
     ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Leave the stack, the services and the console running afterwards; prints the "
+            "console's address and a one-time sign-in link (stop: ledgerflow dev down).",
+        ),
+    ] = False,
 ) -> None:
-    """Start everything, publish the sample orders, show what was posted, stop everything."""
+    """Start everything, publish the sample orders, show what was posted, stop everything (unless --keep)."""
     from ledgerflow.cli.demo import run_demo
     from ledgerflow.devstack.errors import StackError
     from ledgerflow.devstack.stack import default_cache, default_home
 
     base = home.resolve() if home else default_home()
     try:
-        result = run_demo(base / "demo", default_cache(base), console, observe=observe)
+        result = run_demo(base / "demo", default_cache(base), console, observe=observe, keep=keep)
     except StackError as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -777,18 +787,15 @@ def resync(
     home: HomeOption = None,
 ) -> None:
     """Plan orders again from their latest version (L3): what is missing in the books is posted, nothing twice."""
-    import uuid
-
     from pydantic import ValidationError
 
-    from ledgerflow.cli.publishing import publish_request
-    from ledgerflow.contracts import MessageMeta, ResyncRequest, Topic
+    from ledgerflow.cli.publishing import publish_request, resync_request
+    from ledgerflow.contracts import Topic
 
-    message_id = uuid.uuid4()
     try:
-        request = ResyncRequest(
-            meta=MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id),
-            connection_id=connection,
+        request = resync_request(
+            tenant,
+            connection=connection,
             order_number=order,
             ordered_from=date_from.date() if date_from else None,
             ordered_to=date_to.date() if date_to else None,
@@ -799,7 +806,7 @@ def resync(
         err_console.print(f"error: {exc.errors()[0]['msg']}", highlight=False)
         raise typer.Exit(2) from None
     partition, offset = asyncio.run(publish_request(_bootstrap(bootstrap, home), Topic.RESYNC, request))
-    console.print(f"resync {message_id} -> {Topic.RESYNC.value}[{partition}]@{offset}", highlight=False)
+    console.print(f"resync {request.meta.message_id} -> {Topic.RESYNC.value}[{partition}]@{offset}", highlight=False)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from aiokafka.partitioner import DefaultPartitioner
@@ -176,3 +177,27 @@ async def publish_request(
             correlation_id=str(message.meta.correlation_id),
         )
     return record.partition, record.offset
+
+
+def resync_request(
+    tenant: str,
+    *,
+    connection: str | None = None,
+    order_number: str | None = None,
+    ordered_from: date | None = None,
+    ordered_to: date | None = None,
+    delete: bool = False,
+    requested_by: str | None = None,
+) -> ResyncRequest:
+    """A request to plan orders again (``ledgerflow resync``, the console); refused (``ValidationError``) unless it
+    names one order or a whole date range."""
+    message_id = uuid.uuid4()
+    return ResyncRequest(
+        meta=MessageMeta(tenant_id=tenant, message_id=message_id, correlation_id=message_id),
+        connection_id=connection,
+        order_number=order_number,
+        ordered_from=ordered_from,
+        ordered_to=ordered_to,
+        delete=delete,
+        requested_by=requested_by,
+    )
