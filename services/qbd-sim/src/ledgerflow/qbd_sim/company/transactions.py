@@ -162,8 +162,9 @@ def save_edit(ctx: Context, txn: Txn) -> None:
 def modify_form(ctx: Context, body: etree._Element, txn_type: str) -> Result:
     txn = open_for_edit(ctx, body, txn_type)
     reader = Reader(ctx.store, body, txn_type)
-    if reader.has("CustomerRef"):
-        txn.entity = reader.ref("CustomerRef")
+    entity_field = "VendorRef" if txn_type == "PurchaseOrder" else "CustomerRef"
+    if reader.has(entity_field):
+        txn.entity = reader.ref(entity_field)
     if reader.has("TxnDate"):
         txn.txn_date = reader.day("TxnDate") or txn.txn_date
     if reader.has("RefNumber"):
