@@ -246,7 +246,9 @@ def _trace_ui(home: Path | None) -> str | None:
 def poll(
     tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant the purchase orders belong to.")],
     connection: Annotated[str, typer.Option(callback=checked_name, help="The tenant's purchase-order connection.")],
-    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks or SKU Vault).")],
+    system: Annotated[
+        PurchaseOrderSystem, typer.Option(help="The system to poll (its credentials in the environment).")
+    ],
     every: Annotated[float, typer.Option(help="Seconds between rounds; 0 polls once.", min=0)] = 0,
     database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (the poller's position).")] = None,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
@@ -256,7 +258,8 @@ def poll(
     onto ``purchase_orders.raw``; the position is kept in PostgreSQL."""
     import httpx
 
-    from ledgerflow.cli.polling import PollError, poll_once, source_for
+    from ledgerflow.cli.polling import poll_once
+    from ledgerflow.ingest.polling.sources import PollError, source_for
 
     database, servers = _database_url(database_url, home), _bootstrap(bootstrap, home)
 
