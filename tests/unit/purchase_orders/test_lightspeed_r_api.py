@@ -83,7 +83,7 @@ async def test_an_order_is_read_with_its_relations_and_shipments_as_a_bundle_the
 
 async def test_a_429_waits_and_asks_again(monkeypatch: pytest.MonkeyPatch) -> None:
     throttled = [httpx.Response(429, headers={"Retry-After": "0"})]
-    monkeypatch.setattr("ledgerflow.ingest.polling.lightspeed_r.asyncio.sleep", _no_sleep)
+    monkeypatch.setattr("ledgerflow.ingest.polling.pacing.asyncio.sleep", _no_sleep)
     fake = RSeries()
 
     def handle(request: httpx.Request) -> httpx.Response:

@@ -63,7 +63,7 @@ async def test_a_consignment_is_read_with_its_products_and_their_skus_looked_up_
     async def no_sleep(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr("ledgerflow.ingest.polling.lightspeed_x.asyncio.sleep", no_sleep)
+    monkeypatch.setattr("ledgerflow.ingest.polling.pacing.asyncio.sleep", no_sleep)
     fake = XSeries()
     fake.throttle_next = True  # a 429 first: waited out and asked again
     client = _client(fake)

@@ -9,14 +9,13 @@ HTTP 429 for ten seconds): both are kept to here, and a spent hour ends the roun
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 
-from ledgerflow.ingest.polling.pacing import WindowQuota, retry_after
+from ledgerflow.ingest.polling.pacing import WindowQuota, unthrottled
 from ledgerflow.ingest.polling.rounds import Changes
 
 PAGE = 100  # recordsOnPage's maximum
@@ -24,7 +23,6 @@ FIRST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = frozenset({"PENDING", "READY", "PARTIALLY_RECEIVED"})
 SESSION_EXPIRED = frozenset({"1054", "1055"})
 HOURLY_CALLS = 1000  # the older pages' figure; newer accounts have 6,000 (``hourly_calls``)
-THROTTLED_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -105,19 +103,15 @@ class ErplyPurchaseOrders:
 
     async def _post(self, request: str, fields: dict[str, str]) -> dict[str, Any]:
         form = {"clientCode": self._account.client_code, "request": request, "sendContentType": "1", **fields}
-        for _ in range(THROTTLED_ATTEMPTS):
+
+        async def send() -> httpx.Response:
             await self._hourly.wait()
             await self._per_address.wait()
-            response = await self._http.post(self._url, data=form)
-            if response.status_code == 429:  # too many from this address: Erply refuses it for ten seconds
-                await asyncio.sleep(retry_after(response, 10.0))
-                continue
-            response.raise_for_status()
-            answer: dict[str, Any] = response.json()
-            status = answer.get("status") or {}
-            if status.get("responseStatus") == "error":
-                raise ErplyError(str(status.get("errorCode")), request)
-            return answer
-        raise httpx.HTTPStatusError(
-            "Erply kept refusing the poller's calls", request=response.request, response=response
-        )
+            return await self._http.post(self._url, data=form)
+
+        # A 429 is this address sending too many: Erply refuses it for ten seconds.
+        answer: dict[str, Any] = (await unthrottled(send, "Erply", 10.0)).json()
+        status = answer.get("status") or {}
+        if status.get("responseStatus") == "error":
+            raise ErplyError(str(status.get("errorCode")), request)
+        return answer

@@ -7,14 +7,13 @@ R-Series sends no purchase-order webhook; calls are paced by its leaky bucket (`
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 
-from ledgerflow.ingest.polling.pacing import LeakyBucket, retry_after
+from ledgerflow.ingest.polling.pacing import LeakyBucket, unthrottled
 from ledgerflow.ingest.polling.rounds import Changes
 
 API = "https://api.lightspeedapp.com/API/V3/Account"
@@ -22,7 +21,6 @@ ORDER_RELATIONS = '["OrderLines","Vendor","Note","OrderLines.Item"]'
 SHIPMENT_RELATIONS = '["OrderShipmentItems"]'
 PAGE = 100
 FIRST_WINDOW = timedelta(days=30)
-THROTTLED_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -75,18 +73,13 @@ class LightspeedRPurchaseOrders:
         return found
 
     async def _get(self, url: str, params: dict[str, str] | None, kind: str) -> dict[str, Any]:
-        for _ in range(THROTTLED_ATTEMPTS):
+        headers = {"Authorization": f"Bearer {self._access.token}", "Accept": "application/json"}
+
+        async def send() -> httpx.Response:
             await self._bucket.wait(kind)
-            response = await self._http.get(
-                url,
-                params=params,
-                headers={"Authorization": f"Bearer {self._access.token}", "Accept": "application/json"},
-            )
+            response = await self._http.get(url, params=params, headers=headers)
             self._bucket.update(kind, response.headers)
-            if response.status_code == 429:  # the bucket overflowed all the same (another app shares it)
-                await asyncio.sleep(retry_after(response, 1.0))
-                continue
-            response.raise_for_status()
-            answer: dict[str, Any] = response.json()
-            return answer
-        raise httpx.HTTPStatusError("R-Series kept throttling the poller", request=response.request, response=response)
+            return response
+
+        answer: dict[str, Any] = (await unthrottled(send, "R-Series", 1.0)).json()
+        return answer

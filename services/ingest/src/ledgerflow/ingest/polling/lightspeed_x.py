@@ -9,19 +9,17 @@ within 300 per register plus 50 per five minutes, and a 429 waits its ``Retry-Af
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import httpx
 
-from ledgerflow.ingest.polling.pacing import WindowQuota, retry_after
+from ledgerflow.ingest.polling.pacing import WindowQuota, unthrottled
 from ledgerflow.ingest.polling.rounds import Changes
 
 PAGE = 100
 FINAL = frozenset({"RECEIVED", "CANCELLED"})
-THROTTLED_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -80,15 +78,10 @@ class LightspeedXPurchaseOrders:
             after = str((answer.get("version") or {}).get("max") or max(int(row.get("version") or 0) for row in page))
 
     async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        for _ in range(THROTTLED_ATTEMPTS):
+        async def send() -> httpx.Response:
             await self._quota.wait()
-            response = await self._http.get(
-                f"{self._api}{path}", params=params, headers={"Authorization": f"Bearer {self._store.token}"}
-            )
-            if response.status_code == 429:
-                await asyncio.sleep(retry_after(response, 60.0))
-                continue
-            response.raise_for_status()
-            answer: dict[str, Any] = response.json()
-            return answer
-        raise httpx.HTTPStatusError("X-Series kept throttling the poller", request=response.request, response=response)
+            headers = {"Authorization": f"Bearer {self._store.token}"}
+            return await self._http.get(f"{self._api}{path}", params=params, headers=headers)
+
+        answer: dict[str, Any] = (await unthrottled(send, "X-Series", 60.0)).json()
+        return answer

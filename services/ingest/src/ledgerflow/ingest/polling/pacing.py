@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 
@@ -65,3 +65,17 @@ def retry_after(response: httpx.Response, default: float) -> float:
     """Seconds a 429 asks to wait (``Retry-After`` in seconds), else ``default``."""
     value = response.headers.get("Retry-After", "")
     return float(value) if value.replace(".", "", 1).isdigit() else default
+
+
+async def unthrottled(
+    send: Callable[[], Awaitable[httpx.Response]], system: str, default_wait: float, attempts: int = 5
+) -> httpx.Response:
+    """``send`` (which paces itself) until the system stops answering 429, each time waiting what it asks; any other
+    error status raises. The meter may be shared with the merchant's other apps, so pacing alone cannot rule it out."""
+    for _ in range(attempts):
+        response = await send()
+        if response.status_code != 429:
+            response.raise_for_status()
+            return response
+        await asyncio.sleep(retry_after(response, default_wait))
+    raise httpx.HTTPStatusError(f"{system} kept throttling the poller", request=response.request, response=response)

@@ -13,39 +13,21 @@ from lxml import etree
 from ledgerflow.qbd_sim.company import ledger, status
 from ledgerflow.qbd_sim.company.context import Context, Result
 from ledgerflow.qbd_sim.company.intake import Reader
-from ledgerflow.qbd_sim.company.lines import LINE_FIELDS, price_line, read_line
+from ledgerflow.qbd_sim.company.lines import LINE_FIELDS, read_line
+from ledgerflow.qbd_sim.company.linking import copy_open_line, linked_order, override
 from ledgerflow.qbd_sim.company.records import Line, Ref, Txn
 from ledgerflow.qbd_sim.company.rets import txn_ret
-from ledgerflow.qbd_sim.company.values import money
 
 _HEADER_FIELDS = ("VendorRef", "TxnDate", "RefNumber", "Memo", "LinkToTxnID", "ItemLineAdd", "ItemGroupLineAdd")
 
 
 def _order(ctx: Context, txn_id: str, vendor: Ref, txn_type: str) -> Txn:
-    order = ctx.store.txns.get(txn_id)
-    if order is None:
-        raise status.not_found(txn_id)
-    if order.type != "PurchaseOrder":
-        raise status.invalid_reference("PurchaseOrder", txn_id, txn_type)
-    if order.entity != vendor:
-        raise status.save_error(txn_type, f'The transaction "{txn_id}" belongs to a different vendor.')
-    return order
+    return linked_order(ctx, txn_id, vendor, "PurchaseOrder", txn_type)
 
 
 def _copy(ctx: Context, order: Txn, source: Line) -> Line:
     """The purchase-order line's item, description and cost, for what is still to be received of it."""
-    remaining = ledger.ordered(source) - ledger.received(ctx.store, order, source)
-    line = Line(
-        ctx.store.new_line_id(),
-        item=source.item,
-        desc=source.desc,
-        rate=source.rate,
-        link=(order.txn_id, source.line_id),
-        fields={k: v for k, v in source.fields.items() if k in ("ClassRef", "CustomerRef", "UnitOfMeasure")},
-    )
-    line.quantity = remaining if source.quantity is not None else None
-    line.amount = money(source.rate * remaining) if source.rate is not None else source.amount
-    return line
+    return copy_open_line(ctx, order, source, ledger.ordered(source) - ledger.received(ctx.store, order, source))
 
 
 def _linked_line(ctx: Context, element: etree._Element, vendor: Ref, txn_type: str) -> Line:
@@ -59,15 +41,7 @@ def _linked_line(ctx: Context, element: etree._Element, vendor: Ref, txn_type: s
         raise status.save_error(txn_type, status.cannot_link(order.txn_id))
     line = _copy(ctx, order, source)
     reader = Reader(ctx.store, element, f"{txn_type} line")
-    if reader.has("Desc"):
-        line.desc = reader.text("Desc")
-    if reader.has("Quantity"):
-        line.quantity = reader.decimal("Quantity")
-    if reader.has("Cost"):
-        line.rate = reader.decimal("Cost")
-    amount = reader.decimal("Amount")
-    if amount is not None or reader.has("Quantity") or reader.has("Cost"):
-        price_line(line, item_rate=line.rate, amount=amount)
+    override(line, reader, "Cost")
     line.fields.update(reader.echo(*LINE_FIELDS))
     return line
 
@@ -105,14 +79,8 @@ def add_receiving(ctx: Context, body: etree._Element, txn_type: str) -> Result:
     lines = _lines(ctx, body, vendor, txn_type)
     if not lines:
         raise status.save_error(txn_type, "You cannot save an empty transaction.")
-    stamp = store.now()
-    txn = Txn(
+    txn = store.new_txn(
         txn_type,
-        store.new_txn_id(),
-        store.new_txn_number(),
-        stamp,
-        stamp,
-        store.edit_sequence(),
         vendor,
         txn_date,
         ref_number=reader.text("RefNumber") or None,
