@@ -11,8 +11,8 @@ import asyncpg
 
 from ledgerflow.cli.publishing import PurchaseOrderToPublish, publish_purchase_orders
 from ledgerflow.contracts import PurchaseOrderSystem
-from ledgerflow.ingest.polling import positions
-from ledgerflow.ingest.polling.rounds import PurchaseOrderSource, Round, poll_round
+from ledgerflow.ingest.polling.rounds import PurchaseOrderSource, Round
+from ledgerflow.ingest.polling.run import locked_round
 
 
 async def poll_once(
@@ -24,22 +24,15 @@ async def poll_once(
     bootstrap: str,
     today: date,
 ) -> Round:
-    """One round under the connection's lock: two pollers of one connection never read the same round twice."""
+    """One round under the connection's lock, published as ``ledgerflow publish`` publishes."""
     conn = await asyncpg.connect(database_url)
+
+    async def publish(payloads: Sequence[dict[str, Any]]) -> None:
+        orders = [PurchaseOrderToPublish(tenant, connection, system, p, polled=True) for p in payloads]
+        if orders:
+            await publish_purchase_orders(bootstrap, orders)
+
     try:
-        for statement in positions.DDL:
-            await conn.execute(statement)
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"poll/{tenant}/{connection}/{system}")
-            position = await positions.load(conn, tenant, connection, system.value)
-
-            async def publish(payloads: Sequence[dict[str, Any]]) -> None:
-                orders = [PurchaseOrderToPublish(tenant, connection, system, p, polled=True) for p in payloads]
-                if orders:
-                    await publish_purchase_orders(bootstrap, orders)
-
-            result = await poll_round(source, position, publish, today)
-            await positions.save(conn, tenant, connection, system.value, result.position)
+        return await locked_round(conn, source, system, tenant, connection, publish, today)
     finally:
         await conn.close()
-    return result

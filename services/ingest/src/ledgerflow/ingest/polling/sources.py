@@ -42,8 +42,10 @@ SETTINGS: dict[PurchaseOrderSystem, tuple[tuple[str, ...], str]] = {
         "the Erply account's client code and an API user of ledgerflow's own",
     ),
 }
-# Optional: a store's registers (its X-Series rate limit grows with them), an Erply account's hourly quota.
+# Optional: a store's registers (its X-Series rate limit grows with them), an Erply account's hourly quota, and the
+# API's address where a proxy stands in front of it.
 X_REGISTERS, ERPLY_HOURLY_CALLS = "LEDGERFLOW_LIGHTSPEED_X_REGISTERS", "LEDGERFLOW_ERPLY_HOURLY_CALLS"
+X_API_URL, ERPLY_API_URL = "LEDGERFLOW_LIGHTSPEED_X_API_URL", "LEDGERFLOW_ERPLY_API_URL"
 
 
 class PollError(Exception):
@@ -75,6 +77,7 @@ def source_for(
         return LightspeedRPurchaseOrders(http, Access(*values))
     if system is PurchaseOrderSystem.LIGHTSPEED_X:
         prefix, token = values
-        return LightspeedXPurchaseOrders(http, Store(prefix, token, registers=int(environ.get(X_REGISTERS) or 1)))
+        store = Store(prefix, token, registers=int(environ.get(X_REGISTERS) or 1))
+        return LightspeedXPurchaseOrders(http, store, api_url=environ.get(X_API_URL) or None)
     hourly = int(environ.get(ERPLY_HOURLY_CALLS) or 1000)
-    return ErplyPurchaseOrders(http, Account(*values), hourly_calls=hourly)
+    return ErplyPurchaseOrders(http, Account(*values), hourly_calls=hourly, api_url=environ.get(ERPLY_API_URL) or None)
