@@ -202,3 +202,37 @@ async def test_answers_lost_after_quickbooks_saved_never_make_a_duplicate(
         ("2026-11-12", "19.50"),
         ("2026-11-14", "19.50"),
     ]
+
+
+async def test_an_invoice_for_goods_already_received_as_an_item_receipt_is_refused_with_what_to_do(
+    services: LocalServices, connect: Connect, tenant: str, tmp_path: Path
+) -> None:
+    """Erply's waybill is goods (an item receipt); its invoice-only document is the bill for them, which QuickBooks
+    makes from the item receipt only in its own window: the bill fails alone, the rest is posted."""
+    company = await connect(vendors=["Baltic Wool"])
+    connection = await _configure(services, tmp_path, tenant, "erply", 'vendors:\n  "77": Baltic Wool\n')
+    payload = _linnworks("erply-partial-eur.json")
+    waybill = payload["records"][1]
+    waybill["type"] = "PRCWAYBILL"
+    payload["records"].append(
+        {
+            **waybill,
+            "id": 9060,
+            "type": "PRCINVOICEONLY",
+            "number": "INV-5530",
+            "regnumber": "BW-2026-340",
+            "date": "2026-11-12",
+            "baseDocuments": [{"id": 9050, "number": "INV-5521", "type": "PRCWAYBILL", "date": "2026-11-09"}],
+        }
+    )
+    event = await _post(services, tenant, connection, "erply", payload)
+    assert [(d.type.value, d.status.value) for d in event.documents] == [
+        ("purchase_order", "posted"),
+        ("item_receipt", "posted"),
+        ("bill", "failed"),
+    ]
+    error = event.documents[2].error
+    assert error is not None and error.code == "qbd.bill_for_item_receipt"
+    assert "Enter Bill for Received Items" in str(error.fix)
+    books = await company.books()
+    assert [d["type"] for d in books["documents"]] == ["PurchaseOrder", "ItemReceipt"]
