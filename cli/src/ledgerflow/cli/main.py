@@ -688,9 +688,11 @@ def books(
     table = Table(title=f"Books of {tenant}")
     columns = ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo")
     for column in columns:
-        table.add_column(column)
+        table.add_column("customer / vendor" if column == "customer" else column)
     for doc in body["documents"]:
-        table.add_row(*(_shown(doc.get(c)) if doc.get(c) not in (None, []) else "" for c in columns))
+        # Purchase orders, item receipts and bills name a vendor where sales forms name a customer.
+        shown = {**doc, "customer": doc.get("customer") or doc.get("vendor")}
+        table.add_row(*(_shown(shown.get(c)) if shown.get(c) not in (None, []) else "" for c in columns))
     console.print(table)
 
 
