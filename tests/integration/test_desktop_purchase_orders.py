@@ -20,6 +20,7 @@ from ledgerflow.contracts import LedgerStatus, PurchaseOrderSystem, RawPurchaseO
 from tests.integration.conftest import Connect
 from tests.integration.test_desktop import TIMEOUT, _cli, _faults, _of
 from tests.integration.test_purchase_order_posting import FIXTURES, SUPPLIER, _delivered
+from tests.unit.purchase_orders.helpers import erply_waybill_then_invoice
 
 VENDOR = "Northwind Ceramics"
 
@@ -211,20 +212,7 @@ async def test_an_invoice_for_goods_already_received_as_an_item_receipt_is_refus
     makes from the item receipt only in its own window: the bill fails alone, the rest is posted."""
     company = await connect(vendors=["Baltic Wool"])
     connection = await _configure(services, tmp_path, tenant, "erply", 'vendors:\n  "77": Baltic Wool\n')
-    payload = _linnworks("erply-partial-eur.json")
-    waybill = payload["records"][1]
-    waybill["type"] = "PRCWAYBILL"
-    payload["records"].append(
-        {
-            **waybill,
-            "id": 9060,
-            "type": "PRCINVOICEONLY",
-            "number": "INV-5530",
-            "regnumber": "BW-2026-340",
-            "date": "2026-11-12",
-            "baseDocuments": [{"id": 9050, "number": "INV-5521", "type": "PRCWAYBILL", "date": "2026-11-09"}],
-        }
-    )
+    payload = erply_waybill_then_invoice()
     event = await _post(services, tenant, connection, "erply", payload)
     assert [(d.type.value, d.status.value) for d in event.documents] == [
         ("purchase_order", "posted"),
