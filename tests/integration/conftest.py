@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ledgerflow.cli.desktop_setup import ConnectedFile, connect_company_file
 from ledgerflow.cli.local_services import SIM_TOKEN, LocalServices
 from ledgerflow.devstack.stack import Stack, StackState
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
@@ -53,3 +55,24 @@ async def books(services: LocalServices) -> AsyncIterator[QuickBooksClient]:
     client = QuickBooksClient(services.sim_url, SIM_TOKEN)
     yield client
     await client.aclose()
+
+
+Connect = Callable[..., Awaitable[ConnectedFile]]
+
+
+@pytest.fixture
+async def connect(services: LocalServices, tenant: str) -> AsyncIterator[Connect]:
+    """The test's company file in the Desktop simulator, connected; removed from the Web Connector after the
+    test, so that nothing of it polls (and meets the next test's faults) later."""
+    connected: list[ConnectedFile] = []
+
+    async def connected_file(**kwargs: Any) -> ConnectedFile:
+        company = await connect_company_file(
+            services.stack.database_url, services.desktop_sim_url, tenant, services.qbwc_url, **kwargs
+        )
+        connected.append(company)
+        return company
+
+    yield connected_file
+    for company in connected:
+        await company.disconnect()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ledgerflow.cli.desktop_setup import ADMIN, ConnectedFile, connect_company_file
+from ledgerflow.cli.desktop_setup import ADMIN
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.main import app
 from ledgerflow.cli.publishing import publish_envelopes
 from ledgerflow.cli.watching import wait_for_outcomes
 from ledgerflow.contracts import DocumentType, LedgerStatus, RawOrderEnvelope
+from tests.integration.conftest import Connect
 from tests.integration.pipeline import publish_and_wait, raw_order
 
 SHOP = "shop"
@@ -43,27 +44,6 @@ async def _configure(services: LocalServices, tmp_path: Path, tenant: str, setti
         f"tenant: {tenant}\nconnection: {connection}\nchannel: shopify\ntarget: quickbooks_desktop\n{settings}"
     )
     await asyncio.to_thread(_cli, "config", "apply", str(path), "--database-url", services.stack.database_url)
-
-
-Connect = Callable[..., Awaitable[ConnectedFile]]
-
-
-@pytest.fixture
-async def connect(services: LocalServices, tenant: str) -> AsyncIterator[Connect]:
-    """The test's company file, connected; removed from the Web Connector after the test, so that nothing of
-    it polls (and meets the next test's faults) later."""
-    connected: list[ConnectedFile] = []
-
-    async def connected_file(**kwargs: Any) -> ConnectedFile:
-        company = await connect_company_file(
-            services.stack.database_url, services.desktop_sim_url, tenant, services.qbwc_url, **kwargs
-        )
-        connected.append(company)
-        return company
-
-    yield connected_file
-    for company in connected:
-        await company.disconnect()
 
 
 def _version(payload: dict[str, Any], **order: Any) -> dict[str, Any]:

@@ -17,9 +17,11 @@ import httpx
 from ledgerflow.cli.local_services import LocalServices
 from ledgerflow.cli.polling import poll_once
 from ledgerflow.contracts import PurchaseOrderNormalized, PurchaseOrderStatus, PurchaseOrderSystem, Topic
+from ledgerflow.ingest.polling.lightspeed_x import LightspeedXPurchaseOrders, Store
 from ledgerflow.ingest.polling.linnworks import Credentials, LinnworksPurchaseOrders, Spacing
 from ledgerflow.ingest.polling.skuvault import SkuVaultPurchaseOrders, Tokens
 from tests.integration.pipeline import read_topic
+from tests.unit.purchase_orders.test_lightspeed_x_api import XSeries
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "purchase_orders"
 SERVER = "https://eu-ext.linnworks.test"
@@ -130,3 +132,20 @@ async def test_the_skuvault_poller_publishes_each_order_with_its_receives(servic
     assert (done.read, done.position.open_ids) == (1, ("SV-7781",))
     (version,) = await _versions(services.stack.bootstrap_servers, tenant, 1)
     assert (version.purchase_order.po_number, len(version.purchase_order.receipts)) == ("SV-7781", 2)
+
+
+async def test_the_x_series_poller_keeps_its_version_cursor_and_publishes_each_consignment(
+    services: LocalServices, tenant: str
+) -> None:
+    """A cursor that is no date (X-Series' version) is kept as it is; the round re-reads nothing closed."""
+    fake = XSeries()
+    system = PurchaseOrderSystem.LIGHTSPEED_X
+    database, bootstrap = services.stack.database_url, services.stack.bootstrap_servers
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handle)) as http:
+        source = LightspeedXPurchaseOrders(http, Store("roastery", "token-x"))
+        done = await poll_once(source, system, tenant, f"{tenant}-x", database, bootstrap, date(2026, 11, 9))
+        assert (done.read, done.still_open, done.position.cursor) == (1, 0, "827406")
+        again = await poll_once(source, system, tenant, f"{tenant}-x", database, bootstrap, date(2026, 11, 10))
+        assert again.read == 0 and fake.paths[-1] == "/consignments?after=827406"  # from the kept version
+    (version,) = await _versions(bootstrap, tenant, 1)
+    assert (version.purchase_order.po_number, version.purchase_order.lines[0].sku) == ("PO-0714", "COFFEE-BAG")

@@ -270,7 +270,6 @@ async def test_a_purchase_order_changed_before_any_receipt_is_updated_in_the_boo
     [
         (None, "purchase_order.connection_unknown"),
         ("channel: skuvault\n", "purchase_order.wrong_connection"),
-        ("channel: linnworks\ntarget: quickbooks_desktop\n", "purchase_order.target_unsupported"),
     ],
 )
 async def test_a_connection_that_cannot_take_the_purchase_order_says_why(

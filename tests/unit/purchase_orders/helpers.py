@@ -21,6 +21,24 @@ def load(name: str) -> dict[str, Any]:
     return body
 
 
+def erply_waybill_then_invoice() -> dict[str, Any]:
+    """Erply's partly received order whose goods came on a waybill (stock, no payable), and the supplier's invoice for
+    them later (``PRCINVOICEONLY``, its ``baseDocuments`` naming the waybill)."""
+    payload = edited(load("erply-partial-eur.json"), ["records", 1, "type"], "PRCWAYBILL")
+    payload["records"].append(
+        {
+            **payload["records"][1],
+            "id": 9060,
+            "type": "PRCINVOICEONLY",
+            "number": "INV-5530",
+            "regnumber": "BW-2026-340",
+            "date": "2026-11-12",
+            "baseDocuments": [{"id": 9050, "number": "INV-5521", "type": "PRCWAYBILL", "date": "2026-11-09"}],
+        }
+    )
+    return payload
+
+
 def edited(payload: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
     result = copy.deepcopy(payload)
     target: Any = result

@@ -7,7 +7,7 @@ from typing import Any
 
 from ledgerflow.contracts import PurchaseOrderStatus, PurchaseOrderSystem, ReceiptKind
 
-from .helpers import edited, load, normalized, refused
+from .helpers import edited, erply_waybill_then_invoice, load, normalized, refused
 
 ERPLY = PurchaseOrderSystem.ERPLY
 PO: list[str | int] = ["records", 0]
@@ -83,17 +83,7 @@ def test_unconfirmed_order_is_a_draft() -> None:
 
 
 def test_waybill_is_goods_and_its_invoice_only_links_to_it() -> None:
-    payload = edited(_po(), [*INVOICE, "type"], "PRCWAYBILL")
-    invoice_only = {
-        **payload["records"][1],
-        "id": 9060,
-        "type": "PRCINVOICEONLY",
-        "number": "INV-5530",
-        "regnumber": "BW-2026-340",
-        "date": "2026-11-12",
-        "baseDocuments": [{"id": 9050, "number": "INV-5521", "type": "PRCWAYBILL", "date": "2026-11-09"}],
-    }
-    payload["records"].append(invoice_only)
+    payload = erply_waybill_then_invoice()
     po = normalized(ERPLY, payload)
     waybill, invoice = po.receipts
     assert (waybill.kind, waybill.supplier_invoice) == (ReceiptKind.GOODS, None)

@@ -13,7 +13,7 @@ import pytest
 
 from ledgerflow.ingest.polling.linnworks import Credentials, LinnworksPurchaseOrders, Spacing
 from ledgerflow.ingest.polling.positions import Position
-from ledgerflow.ingest.polling.rounds import poll_round
+from ledgerflow.ingest.polling.rounds import DatedSource, poll_round
 
 CREDENTIALS = Credentials("app", "secret", "install")
 
@@ -58,7 +58,7 @@ async def test_calls_of_one_method_are_spaced_to_its_limit() -> None:
     assert time.monotonic() - started >= 0.1
 
 
-class Source:
+class Source(DatedSource):
     def __init__(self, changed: list[str], statuses: dict[str, str]) -> None:
         self.changed, self.statuses = changed, statuses
 

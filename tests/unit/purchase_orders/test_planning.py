@@ -24,7 +24,7 @@ from ledgerflow.planner.source_purchase_orders import (
 )
 from ledgerflow.planner.state import KnownDocument, fingerprint
 
-from .helpers import edited, load, normalized
+from .helpers import edited, erply_waybill_then_invoice, load, normalized
 
 PREFIX = "acme/acme-po/linnworks/3f1c2b9a"
 PO_KEY = f"{PREFIX}/purchase_order"
@@ -211,19 +211,7 @@ def test_an_edit_after_goods_were_billed_is_left_to_the_bookkeeper() -> None:
 
 
 def test_desktop_item_receipts_for_goods_and_a_bill_for_the_invoice_linked_to_them() -> None:
-    payload = edited(load("erply-partial-eur.json"), ["records", 1, "type"], "PRCWAYBILL")
-    payload["records"].append(
-        {
-            **payload["records"][1],
-            "id": 9060,
-            "type": "PRCINVOICEONLY",
-            "number": "INV-5530",
-            "regnumber": "BW-2026-340",
-            "date": "2026-11-12",
-            "baseDocuments": [{"id": 9050, "type": "PRCWAYBILL"}],
-        }
-    )
-    po = normalized(PurchaseOrderSystem.ERPLY, payload)
+    po = normalized(PurchaseOrderSystem.ERPLY, erply_waybill_then_invoice())
     desktop = PurchaseOrderSettings(target=BooksTarget.QUICKBOOKS_DESKTOP, vendors={"77": "Bright Wax"})
     plan = plan_purchase_order(po, desktop, PREFIX)
     assert [(d.type.value, d.key.removeprefix(PREFIX + "/"), d.applies_to) for d in plan.documents] == [

@@ -68,7 +68,9 @@ async def test_a_purchase_order_is_read_with_its_receives_as_a_bundle_the_normal
     assert not client.still_open(bundle)
 
 
-def test_polling_a_system_without_a_poller_says_what_to_do_instead() -> None:
+def test_polling_erply_without_its_account_names_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LEDGERFLOW_ERPLY_CLIENT_CODE", "LEDGERFLOW_ERPLY_USERNAME", "LEDGERFLOW_ERPLY_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(
         app,
         [
@@ -86,7 +88,7 @@ def test_polling_a_system_without_a_poller_says_what_to_do_instead() -> None:
         ],
     )
     assert result.exit_code == 2
-    assert "polling Erply is not supported yet" in result.output and "webhook receiver" in result.output
+    assert "LEDGERFLOW_ERPLY_CLIENT_CODE, LEDGERFLOW_ERPLY_USERNAME, LEDGERFLOW_ERPLY_PASSWORD" in result.output
 
 
 def test_polling_skuvault_without_its_tokens_names_them(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -248,7 +248,9 @@ def _trace_ui(home: Path | None) -> str | None:
 def poll(
     tenant: Annotated[str, typer.Option(callback=checked_name, help="The tenant the purchase orders belong to.")],
     connection: Annotated[str, typer.Option(callback=checked_name, help="The tenant's purchase-order connection.")],
-    system: Annotated[PurchaseOrderSystem, typer.Option(help="The system to poll (Linnworks or SKU Vault).")],
+    system: Annotated[
+        PurchaseOrderSystem, typer.Option(help="The system to poll (its credentials in the environment).")
+    ],
     every: Annotated[float, typer.Option(help="Seconds between rounds; 0 polls once.", min=0)] = 0,
     database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (the poller's position).")] = None,
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
@@ -258,7 +260,8 @@ def poll(
     onto ``purchase_orders.raw``; the position is kept in PostgreSQL."""
     import httpx
 
-    from ledgerflow.cli.polling import PollError, poll_once, source_for
+    from ledgerflow.cli.polling import poll_once
+    from ledgerflow.ingest.polling.sources import PollError, source_for
 
     database, servers = _database_url(database_url, home), _bootstrap(bootstrap, home)
 
@@ -695,9 +698,11 @@ def books(
     table = Table(title=f"Books of {tenant}")
     columns = ("type", "id", "doc_number", "date", "customer", "total", "balance", "status", "linked", "memo")
     for column in columns:
-        table.add_column(column)
+        table.add_column("customer / vendor" if column == "customer" else column)
     for doc in body["documents"]:
-        table.add_row(*(_shown(doc.get(c)) if doc.get(c) not in (None, []) else "" for c in columns))
+        # Purchase orders, item receipts and bills name a vendor where sales forms name a customer.
+        shown = {**doc, "customer": doc.get("customer") or doc.get("vendor")}
+        table.add_row(*(_shown(shown.get(c)) if shown.get(c) not in (None, []) else "" for c in columns))
     console.print(table)
 
 

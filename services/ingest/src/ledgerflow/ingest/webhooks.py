@@ -309,9 +309,9 @@ def create_webhook_app(settings: WebhookSettings, publisher: Publisher, lifespan
 class KafkaPublisher:
     """Publishes envelopes onto ``orders.raw``, keyed by tenant, with the W3C trace context in the headers."""
 
-    def __init__(self, settings: KafkaSettings) -> None:
-        telemetry = KafkaTelemetryMiddleware(tracer_provider=tracer_provider("ledgerflow-webhooks"))
-        self._broker = make_broker(settings, "webhooks", [telemetry])  # TLS and SASL from the same settings
+    def __init__(self, settings: KafkaSettings, service: str = "webhooks") -> None:
+        telemetry = KafkaTelemetryMiddleware(tracer_provider=tracer_provider(f"ledgerflow-{service}"))
+        self._broker = make_broker(settings, service, [telemetry])  # TLS and SASL from the same settings
         self.ready = False
 
     async def start(self) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import structlog
 
 from ledgerflow.contracts import (
-    BooksTarget,
     DocumentPlan,
     ErrorDetail,
     PurchaseOrderNormalized,
@@ -116,13 +115,5 @@ def _refusal(message: PurchaseOrderNormalized, connection: connections.Connectio
             message=f"{po.system.label} purchase order {po.po_number} came for connection {message.connection_id}, "
             f"which reads {connection.channel.value}",
             fix="Publish the purchase order to the connection set up for its system.",
-        )
-    if connection.target is BooksTarget.QUICKBOOKS_DESKTOP:
-        return ErrorDetail(
-            code="purchase_order.target_unsupported",
-            message=f"{po.system.label} purchase order {po.po_number}: posting a system's purchase orders to "
-            "QuickBooks Desktop is not supported yet (item receipts and bills are planned, not posted)",
-            fix="Preview them with `ledgerflow preview --kind purchase_order --target quickbooks_desktop`, or "
-            "use a QuickBooks Online connection.",
         )
     return None

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from ledgerflow.ingest.polling.rounds import DatedSource
+
 AUTH_URL = "https://api.linnworks.net/api/Auth/AuthorizeByApplication"
 PER_MINUTE = {"Search_PurchaseOrders2": 150, "Get_PurchaseOrder": 250}
 OPEN_STATUSES = frozenset({"PENDING", "OPEN", "PARTIAL", 0, 1, 2})
@@ -44,7 +46,7 @@ class Spacing:
         self._last[method] = time.monotonic()
 
 
-class LinnworksPurchaseOrders:
+class LinnworksPurchaseOrders(DatedSource):
     def __init__(self, http: httpx.AsyncClient, credentials: Credentials, spacing: Spacing | None = None) -> None:
         self._http = http
         self._credentials = credentials

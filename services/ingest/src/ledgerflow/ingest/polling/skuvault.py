@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from ledgerflow.ingest.polling.linnworks import Spacing
+from ledgerflow.ingest.polling.rounds import DatedSource
 
 BASE_URL = "https://app.skuvault.com/api/purchaseorders"
 PER_MINUTE = {"getPOs": 5, "getReceivesHistory": 5}
@@ -28,7 +29,7 @@ class Tokens:
     user_token: str
 
 
-class SkuVaultPurchaseOrders:
+class SkuVaultPurchaseOrders(DatedSource):
     def __init__(self, http: httpx.AsyncClient, tokens: Tokens, spacing: Spacing | None = None) -> None:
         self._http = http
         self._tokens = tokens

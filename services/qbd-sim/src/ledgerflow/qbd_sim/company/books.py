@@ -35,7 +35,13 @@ def _status(store: Store, switches: Switches, txn: Txn) -> str:
     if txn.type == "CreditMemo":
         return "applied" if ledger.credit_remaining(store, txn) == 0 else "open"
     if txn.type == "PurchaseOrder":
-        return "closed" if txn.manually_closed else "open"
+        if txn.manually_closed:
+            return "closed"
+        if ledger.fully_received(store, txn):
+            return "received"
+        return "partially_received" if any(ledger.received(store, txn, ln) for ln in txn.lines) else "open"
+    if txn.type == "ItemReceipt":
+        return "received"
     if txn.type == "SalesReceipt":
         return "paid"
     return "open"
@@ -67,13 +73,15 @@ def _reference(txn: Txn) -> str | None:
 def _balance(store: Store, txn: Txn) -> str | None:
     if txn.type == "Invoice":
         return fmt_money(ledger.balance(store, txn))
+    if txn.type == "Bill":
+        return fmt_money(ledger.total(store, txn))  # bills are never paid here
     if txn.type == "ReceivePayment":
         return fmt_money(ledger.unused_payment(txn))
     return None
 
 
 def document(store: Store, switches: Switches, txn: Txn) -> dict[str, Any]:
-    vendor = txn.type == "PurchaseOrder"
+    vendor = txn.type in ("PurchaseOrder", *ledger.RECEIVING)
     return {
         "type": txn.type,
         "id": txn.txn_id,

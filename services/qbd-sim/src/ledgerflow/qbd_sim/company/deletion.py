@@ -26,7 +26,7 @@ def delete(store: Store, switches: Switches, txn: Txn) -> None:
             ordered = order.line(line.link[1]) if order and line.link else None
             if ordered is not None:
                 ordered.invoiced_kept += ledger.billed_quantity(line)
-    if txn.type == "SalesOrder":
+    if txn.type in ("SalesOrder", "PurchaseOrder"):
         for invoice_id in list(store.billed_by.get(txn.txn_id, ())):
             invoice = store.txns[invoice_id]
             for line in invoice.lines:

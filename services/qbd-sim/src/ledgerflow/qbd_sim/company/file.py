@@ -195,19 +195,7 @@ class CompanyFile:
             if entity is None:
                 raise ValueError(f"no {kind} named {customer!r}")
             number = ref_number if ref_number is not None else store.auto_number(txn_type)
-            stamp = store.now()
-            txn = Txn(
-                txn_type,
-                store.new_txn_id(),
-                store.new_txn_number(),
-                stamp,
-                stamp,
-                store.edit_sequence(),
-                entity.ref,
-                txn_date or stamp.date(),
-                ref_number=number,
-                memo=memo,
-            )
+            txn = store.new_txn(txn_type, entity.ref, txn_date or store.now().date(), ref_number=number, memo=memo)
             if txn_type == "ReceivePayment":
                 txn.total_amount = money(amount)
             else:

@@ -60,6 +60,7 @@ _AMOUNTS = {
 _PRECISE = {
     "Quantity",
     "Rate",
+    "Cost",
     "RatePercent",
     "Price",
     "PricePercent",

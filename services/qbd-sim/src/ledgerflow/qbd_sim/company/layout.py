@@ -126,6 +126,21 @@ LAYOUTS: dict[str, str] = {
         "Rate? ClassRef? Amount? InventorySiteLocationRef?@12.0 CustomerRef? ServiceDate? ReceivedQuantity?@1.1 "
         "UnbilledQuantity?@11.0 IsBilled?@11.0 IsManuallyClosed?@2.1 Other1?@6.0 Other2?@6.0 DataExtRet*@2.0"
     ),
+    "ItemReceiptRet": (
+        f"{_HEAD} VendorRef? APAccountRef? LiabilityAccountRef?@8.0 TxnDate TotalAmount? {_CURRENCY} RefNumber? "
+        "Memo? ExternalGUID?@9.0 LinkedTxn*@4.0 ExpenseLineRet* (ItemLineRet | ItemGroupLineRet)* DataExtRet*@2.0"
+    ),
+    "BillRet": (
+        f"{_HEAD} VendorRef VendorAddress?@6.0 VendorAddressBlock?@6.0 APAccountRef? TxnDate DueDate? AmountDue "
+        "CurrencyRef?@8.0 ExchangeRate?@8.0 AmountDueInHomeCurrency?@8.0 RefNumber? TermsRef? Memo? IsPaid?@6.0 "
+        "ExternalGUID?@9.0 LinkedTxn*@4.0 ExpenseLineRet* (ItemLineRet | ItemGroupLineRet)* OpenAmount?@8.0 "
+        "DataExtRet*@2.0"
+    ),
+    "ItemLineRet": (
+        "TxnLineID ItemRef? InventorySiteRef?@10.0 InventorySiteLocationRef?@12.0 (SerialNumber | LotNumber)?@11.0 "
+        "Desc? Quantity? UnitOfMeasure?@7.0 OverrideUOMSetRef?@7.0 Cost? Amount? CustomerRef? ClassRef? "
+        "SalesTaxCodeRef? BillableStatus?@6.0 DataExtRet*@2.0"
+    ),
     "ReceivePaymentRet": (
         f"{_HEAD} CustomerRef? ARAccountRef? TxnDate? RefNumber? TotalAmount? {_CURRENCY} PaymentMethodRef? Memo? "
         "DepositToAccountRef? CreditCardTxnInfo?@4.1 UnusedPayment? UnusedCredits? ExternalGUID?@9.0 "

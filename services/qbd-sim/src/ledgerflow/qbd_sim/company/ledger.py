@@ -149,6 +149,42 @@ def order_closed(store: Store, switches: Switches, order: Txn) -> bool:
     return not any(line_open(store, switches, order, line) for line in order.lines)
 
 
+# -- purchase orders ----------------------------------------------------------------------------------------
+
+RECEIVING = ("ItemReceipt", "Bill")
+
+
+def received(store: Store, order: Txn, line: Line, *, types: tuple[str, ...] = RECEIVING) -> Decimal:
+    """What item receipts and bills linked to this purchase-order line took in: more than ordered is allowed."""
+    quantity = ZERO
+    for source_id in store.billed_by.get(order.txn_id, ()):
+        source = store.txns[source_id]
+        if source.type in types:
+            linked = [ln for ln in source.lines if ln.link == (order.txn_id, line.line_id)]
+            quantity += sum((billed_quantity(ln) for ln in linked), ZERO)
+    return quantity
+
+
+def line_received(store: Store, order: Txn, line: Line) -> bool:
+    return received(store, order, line) >= ordered(line)
+
+
+def receivable(store: Store, order: Txn, line: Line) -> bool:
+    """A purchase-order line goods may still be received against (QuickBooks closes a line once received)."""
+    if line.item is None or order.manually_closed or line.manually_closed:
+        return False
+    return not line_received(store, order, line)
+
+
+def fully_received(store: Store, order: Txn) -> bool:
+    item_lines = [line for line in order.lines if line.item is not None]
+    return bool(item_lines) and all(line_received(store, order, line) for line in item_lines)
+
+
+def purchase_order_closed(store: Store, order: Txn) -> bool:
+    return not any(receivable(store, order, line) for line in order.lines)
+
+
 # -- links --------------------------------------------------------------------------------------------------
 
 
@@ -158,12 +194,12 @@ def _link(txn: Txn, link_type: str, amount: Decimal) -> Link:
 
 def linked_txns(store: Store, txn: Txn) -> list[Link]:
     links: list[Link] = []
-    if txn.type == "SalesOrder":
+    if txn.type in ("SalesOrder", "PurchaseOrder"):
         for invoice_id in sorted(store.billed_by.get(txn.txn_id, ()), key=_creation(store)):
             invoice = store.txns[invoice_id]
             amount = sum((ln.amount for ln in invoice.lines if ln.link and ln.link[0] == txn.txn_id), ZERO)
             links.append(_link(invoice, "QUANTYPE", amount))
-    if txn.type == "Invoice":
+    if txn.type in ("Invoice", *RECEIVING):
         orders: dict[str, Decimal] = {}
         for line in txn.lines:
             if line.link is not None:

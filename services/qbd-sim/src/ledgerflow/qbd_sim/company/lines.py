@@ -12,6 +12,10 @@ from ledgerflow.qbd_sim.company.intake import Reader
 from ledgerflow.qbd_sim.company.records import Line, Ref
 from ledgerflow.qbd_sim.company.values import PRICE_PLACES, money
 
+# Forms that buy: their lines default to the item's purchase cost and carry no sales tax code.
+PURCHASES = ("PurchaseOrder", "ItemReceipt", "Bill")
+# Forms whose item lines price by Cost where the others price by Rate.
+COSTED = ("ItemReceipt", "Bill")
 # Line fields the rules interpret; the rest of a line is echoed.
 LINE_FIELDS = (
     "TxnLineID",
@@ -19,6 +23,7 @@ LINE_FIELDS = (
     "Desc",
     "Quantity",
     "Rate",
+    "Cost",
     "RatePercent",
     "Amount",
     "SalesTaxCodeRef",
@@ -48,12 +53,12 @@ def read_line(ctx: Context, txn_type: str, element: etree._Element, *, line_id: 
     reader = Reader(ctx.store, element, f"{txn_type} line")
     line = Line(line_id or ctx.store.new_line_id(), item=reader.ref("ItemRef"))
     item = ctx.store.entries.get(line.item.list_id) if line.item else None
-    purchase = txn_type == "PurchaseOrder"
+    purchase = txn_type in PURCHASES
     line.desc = (
         reader.text("Desc") if reader.has("Desc") else (lists.item_desc(item, purchase=purchase) if item else None)
     )
     line.quantity = reader.decimal("Quantity")
-    line.rate = reader.decimal("Rate")
+    line.rate = reader.decimal("Cost" if txn_type in COSTED else "Rate")
     line.rate_percent = reader.decimal("RatePercent")
     item_rate = None
     if item is not None:

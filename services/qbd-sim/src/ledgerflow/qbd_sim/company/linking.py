@@ -26,19 +26,30 @@ class Linked:
     tax_item: Ref | None = None  # the first linked order's, used when the invoice names none
 
 
-def _order(ctx: Context, txn_id: str, customer: Ref) -> Txn:
+def linked_order(ctx: Context, txn_id: str, party: Ref, order_type: str, into: str) -> Txn:
+    """The order a new document links to: there, of the type the link takes, and the same customer's (vendor's)."""
     order = ctx.store.txns.get(txn_id)
     if order is None:
         raise status.not_found(txn_id)
-    if order.type != "SalesOrder":
-        raise status.invalid_reference("SalesOrder", txn_id, "Invoice")
-    if order.entity != customer:
-        raise status.save_error("Invoice", f'The transaction "{txn_id}" belongs to a different customer.')
+    if order.type != order_type:
+        raise status.invalid_reference(order_type, txn_id, into)
+    if order.entity != party:
+        who = "vendor" if order_type == "PurchaseOrder" else "customer"
+        raise status.save_error(into, f'The transaction "{txn_id}" belongs to a different {who}.')
     return order
 
 
+def _order(ctx: Context, txn_id: str, customer: Ref) -> Txn:
+    return linked_order(ctx, txn_id, customer, "SalesOrder", "Invoice")
+
+
 def _copy(ctx: Context, order: Txn, source: Line) -> Line:
-    remaining = ledger.ordered(source) - ledger.invoiced(ctx.store, order, source)
+    return copy_open_line(ctx, order, source, ledger.ordered(source) - ledger.invoiced(ctx.store, order, source))
+
+
+def copy_open_line(ctx: Context, order: Txn, source: Line, remaining: Decimal) -> Line:
+    """An order's line brought onto the document that links it, for what is left of it (``remaining``)."""
+    kept = ("ClassRef", "CustomerRef", "Other1", "Other2", "UnitOfMeasure")
     line = Line(
         ctx.store.new_line_id(),
         item=source.item,
@@ -47,7 +58,7 @@ def _copy(ctx: Context, order: Txn, source: Line) -> Line:
         rate_percent=source.rate_percent,
         tax_code=source.tax_code,
         link=(order.txn_id, source.line_id),
-        fields={k: v for k, v in source.fields.items() if k in ("ClassRef", "Other1", "Other2", "UnitOfMeasure")},
+        fields={k: v for k, v in source.fields.items() if k in kept},
     )
     if source.quantity is not None:
         line.quantity = remaining
@@ -91,17 +102,9 @@ def link_lines(ctx: Context, body: etree._Element, customer: Ref) -> Linked:
             continue
         line = _copy(ctx, order, billed)
         reader = Reader(ctx.store, element, "Invoice line")
-        if reader.has("Desc"):
-            line.desc = reader.text("Desc")
         if reader.has("SalesTaxCodeRef"):
             line.tax_code = reader.ref("SalesTaxCodeRef")
-        if reader.has("Quantity"):
-            line.quantity = reader.decimal("Quantity")
-        if reader.has("Rate"):
-            line.rate = reader.decimal("Rate")
-        amount = reader.decimal("Amount")
-        if amount is not None or reader.has("Quantity") or reader.has("Rate"):
-            price_line(line, item_rate=line.rate, amount=amount)
+        override(line, reader, "Rate")
         line.fields.update(
             reader.echo(
                 "ItemRef",
@@ -117,6 +120,20 @@ def link_lines(ctx: Context, body: etree._Element, customer: Ref) -> Linked:
         )
         linked.lines.append(line)
     return linked
+
+
+def override(line: Line, reader: Reader, price: str) -> None:
+    """What a linked line sends over what it took from the order's line: description, quantity, ``price`` (Rate,
+    or an item line's Cost) and amount, priced again when any of the last three is sent."""
+    if reader.has("Desc"):
+        line.desc = reader.text("Desc")
+    if reader.has("Quantity"):
+        line.quantity = reader.decimal("Quantity")
+    if reader.has(price):
+        line.rate = reader.decimal(price)
+    amount = reader.decimal("Amount")
+    if amount is not None or reader.has("Quantity") or reader.has(price):
+        price_line(line, item_rate=line.rate, amount=amount)
 
 
 def _tax_line_held(ctx: Context, line: Line) -> bool:

@@ -104,14 +104,8 @@ def add_payment(ctx: Context, body: etree._Element) -> Result:
         ref_number = store.auto_number("ReceivePayment")
     else:
         ref_number = None
-    stamp = store.now()
-    payment = Txn(
+    payment = store.new_txn(
         "ReceivePayment",
-        store.new_txn_id(),
-        store.new_txn_number(),
-        stamp,
-        stamp,
-        store.edit_sequence(),
         customer,
         txn_date,
         ref_number=ref_number,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ledgerflow.qbd_sim.company import deletion, host, lists, payments, queries, status, transactions
+from ledgerflow.qbd_sim.company import deletion, host, ledger, lists, payments, queries, receiving, status, transactions
 from ledgerflow.qbd_sim.company.context import Context, Result
 from ledgerflow.qbd_sim.company.envelope import MessageSet, Request
 from ledgerflow.qbd_sim.company.intake import check_lengths
@@ -43,6 +43,7 @@ def _handlers(info: host.CompanyInfo) -> dict[str, Handler]:
         "ReceivePaymentQueryRq": lambda ctx, r: queries.txn_query(ctx, r.element, "ReceivePayment"),
         "SalesOrderModRq": lambda ctx, r: transactions.modify_form(ctx, r.body, "SalesOrder"),
         "InvoiceModRq": lambda ctx, r: transactions.modify_form(ctx, r.body, "Invoice"),
+        "PurchaseOrderModRq": lambda ctx, r: transactions.modify_form(ctx, r.body, "PurchaseOrder"),
         "TxnDelRq": lambda ctx, r: deletion.txn_del(ctx, r.element),
     }
     for name in queries.QUERY_TYPES:
@@ -52,7 +53,14 @@ def _handlers(info: host.CompanyInfo) -> dict[str, Handler]:
     for txn_type in transactions.FORMS:
         table[f"{txn_type}AddRq"] = _form_add(txn_type)
         table[f"{txn_type}QueryRq"] = _form_query(txn_type)
+    for txn_type in ledger.RECEIVING:
+        table[f"{txn_type}AddRq"] = _receiving_add(txn_type)
+        table[f"{txn_type}QueryRq"] = _form_query(txn_type)
     return table
+
+
+def _receiving_add(txn_type: str) -> Handler:
+    return lambda ctx, request: receiving.add_receiving(ctx, request.body, txn_type)
 
 
 def _form_add(txn_type: str) -> Handler:

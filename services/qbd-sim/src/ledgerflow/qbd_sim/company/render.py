@@ -28,7 +28,7 @@ _QUANTITIES = {
     "ReorderPoint",
     "Max",
 }
-_RATES = {"Rate", "Price", "SalesPrice", "PurchaseCost", "AverageCost", "ExchangeRate", "MarkupRate"}
+_RATES = {"Rate", "Cost", "Price", "SalesPrice", "PurchaseCost", "AverageCost", "ExchangeRate", "MarkupRate"}
 _PERCENTS = {"RatePercent", "PricePercent", "TaxRate", "SalesTaxPercentage", "MarkupRatePercent"}
 
 

@@ -13,6 +13,8 @@ from ledgerflow.qbd_sim.company.settings import Switches
 from ledgerflow.qbd_sim.company.store import Store
 from ledgerflow.qbd_sim.company.values import money
 
+VENDOR_FORMS = ("PurchaseOrder", *ledger.RECEIVING)
+
 
 def _link(link: ledger.Link) -> Nested:
     return Nested(
@@ -60,17 +62,21 @@ def _line(store: Store, switches: Switches, txn: Txn, line: Line) -> Nested:
         values["Invoiced"] = ledger.invoiced(store, txn, line)
         values["IsManuallyClosed"] = line.manually_closed
     if txn.type == "PurchaseOrder":
+        billed = ledger.received(store, txn, line, types=("Bill",))
         values.update(
-            ReceivedQuantity=Decimal(0),
-            UnbilledQuantity=line.quantity,
-            IsBilled=False,
+            ReceivedQuantity=ledger.received(store, txn, line),
+            UnbilledQuantity=max(ledger.ordered(line) - billed, Decimal(0)),
+            IsBilled=billed >= ledger.ordered(line),
             IsManuallyClosed=line.manually_closed,
         )
+    if txn.type in ledger.RECEIVING:
+        values["Cost"] = line.rate
+        return Nested("ItemLineRet", values)
     return Nested(f"{txn.type}LineRet", values)
 
 
 def txn_ret(store: Store, switches: Switches, txn: Txn, *, lines: bool = True, links: bool = True) -> RetSpec:
-    entity_field = "VendorRef" if txn.type == "PurchaseOrder" else "CustomerRef"
+    entity_field = "VendorRef" if txn.type in VENDOR_FORMS else "CustomerRef"
     values: dict[str, Any] = {
         **txn.fields,
         "TxnID": txn.txn_id,
@@ -89,6 +95,8 @@ def txn_ret(store: Store, switches: Switches, txn: Txn, *, lines: bool = True, l
         values["AppliedToTxnRet"] = [_application(store, txn, a) for a in txn.applications]
         values.update(_currency(store, switches, txn, total))
         return RetSpec("ReceivePaymentRet", "ReceivePaymentRet", values)
+    if txn.type in ledger.RECEIVING:
+        return _receiving_ret(store, switches, txn, values, lines=lines, links=links)
     if txn.type != "PurchaseOrder":
         values.update(
             Subtotal=ledger.subtotal(txn),
@@ -109,11 +117,28 @@ def txn_ret(store: Store, switches: Switches, txn: Txn, *, lines: bool = True, l
     if txn.type == "SalesOrder":
         values.update(IsManuallyClosed=txn.manually_closed, IsFullyInvoiced=ledger.fully_invoiced(store, switches, txn))
     if txn.type == "PurchaseOrder":
-        values.update(IsManuallyClosed=txn.manually_closed, IsFullyReceived=False)
+        values.update(IsManuallyClosed=txn.manually_closed, IsFullyReceived=ledger.fully_received(store, txn))
     if links:
         values["LinkedTxn"] = [_link(link) for link in ledger.linked_txns(store, txn)]
     if lines:
         values[f"{txn.type}LineRet"] = [_line(store, switches, txn, line) for line in txn.lines]
+    return RetSpec(f"{txn.type}Ret", f"{txn.type}Ret", values)
+
+
+def _receiving_ret(
+    store: Store, switches: Switches, txn: Txn, values: dict[str, Any], *, lines: bool, links: bool
+) -> RetSpec:
+    """An item receipt or a bill: a total (a bill's is what is due, nothing being paid here), its lines by cost."""
+    total = ledger.total(store, txn)
+    if txn.type == "Bill":
+        values.update(AmountDue=total, IsPaid=total == 0, OpenAmount=total)
+    else:
+        values["TotalAmount"] = total
+    values.update(_currency(store, switches, txn, total))
+    if links:
+        values["LinkedTxn"] = [_link(link) for link in ledger.linked_txns(store, txn)]
+    if lines:
+        values["ItemLineRet"] = [_line(store, switches, txn, line) for line in txn.lines]
     return RetSpec(f"{txn.type}Ret", f"{txn.type}Ret", values)
 
 

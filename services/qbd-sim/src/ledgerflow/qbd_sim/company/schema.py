@@ -235,6 +235,37 @@ MODELS: dict[str, str] = {
         f"InventorySiteLocationRef?@12.0 CustomerRef? ServiceDate? OverrideItemAccountRef?@2.0 {_OTHERS} {_DATA_EXT}"
     ),
     "PurchaseOrderGroup": "ItemGroupRef Quantity? UnitOfMeasure?@7.0#31 InventorySiteLocationRef?@12.0 " + _DATA_EXT,
+    "PurchaseOrderMod": (
+        "TxnID EditSequence#16 VendorRef? ClassRef? (InventorySiteRef@10.0 | ShipToEntityRef)? TemplateRef? TxnDate? "
+        "RefNumber?#11 VendorAddress? ShipAddress? TermsRef? DueDate? ExpectedDate? ShipMethodRef? FOB?#13 "
+        "IsManuallyClosed? Memo?#4095 VendorMsg?#99 IsToBePrinted? IsToBeEmailed?@6.0 Other1?@6.0#25 "
+        "Other2?@6.0#29 ExchangeRate?@8.0 "
+        "(PurchaseOrderLineMod:PurchaseOrderLineMod | PurchaseOrderLineGroupMod:PurchaseOrderGroupMod)*"
+    ),
+    "PurchaseOrderLineMod": (
+        "TxnLineID ItemRef? ManufacturerPartNumber?@7.0#31 Desc?#4095 Quantity? UnitOfMeasure?@7.0#31 "
+        "OverrideUOMSetRef?@7.0 Rate? ClassRef? Amount? InventorySiteLocationRef?@12.0 CustomerRef? ServiceDate? "
+        f"OverrideItemAccountRef?@2.0 IsManuallyClosed? {_OTHERS}"
+    ),
+    "PurchaseOrderGroupMod": (
+        "TxnLineID ItemGroupRef? Quantity? UnitOfMeasure?@7.0#31 OverrideUOMSetRef?@7.0 "
+        "PurchaseOrderLineMod:PurchaseOrderLineMod*"
+    ),
+    # goods and bills received against purchase orders; expense lines are not simulated (a request with one
+    # fails to parse here, where QuickBooks would take it)
+    "ItemReceiptAdd": (
+        "VendorRef APAccountRef? TxnDate? RefNumber?#20 Memo?#4095 ExchangeRate?@8.0 ExternalGUID?@9.0 "
+        "LinkToTxnID*@4.0 (ItemLineAdd:ItemLine | ItemGroupLineAdd:ItemGroupLine)*"
+    ),
+    "BillAdd": (
+        "VendorRef VendorAddress? APAccountRef? TxnDate? DueDate? RefNumber?#20 TermsRef? Memo?#4095 "
+        "ExchangeRate?@8.0 ExternalGUID?@9.0 LinkToTxnID*@4.0 (ItemLineAdd:ItemLine | ItemGroupLineAdd:ItemGroupLine)*"
+    ),
+    "ItemLine": (
+        f"ItemRef? {_SITES} {_SERIAL} Desc?#4095 Quantity? UnitOfMeasure?@7.0#31 Cost? Amount? CustomerRef? "
+        f"ClassRef? BillableStatus?@6.0 OverrideItemAccountRef?@2.0 LinkToTxn:LinkToTxn?@4.0 {_DATA_EXT}"
+    ),
+    "ItemGroupLine": f"ItemGroupRef Quantity? UnitOfMeasure?@7.0#31 {_SITES} {_DATA_EXT}",
     # payments
     "ReceivePaymentAdd": (
         "CustomerRef ARAccountRef? TxnDate? RefNumber?#20 TotalAmount? ExchangeRate?@8.0 PaymentMethodRef? "
@@ -271,6 +302,8 @@ MODELS: dict[str, str] = {
     "PurchaseOrderQueryRq": _txn_query(account_filter=True, linked="@3.0"),
     "CreditMemoQueryRq": _txn_query(account_filter=True),
     "EstimateQueryRq": _txn_query(account_filter=True, linked="@3.0"),
+    "ItemReceiptQueryRq": _txn_query(account_filter=True, linked="@4.0"),
+    "BillQueryRq": _txn_query(account_filter=True, paid_status=True, linked="@4.0"),
     "TxnDelRq": "TxnDelType TxnID",
 }
 
@@ -304,6 +337,7 @@ ENUMS: dict[str, frozenset[str]] = {
     "JobStatus": frozenset({"Awarded", "Closed", "InProgress", "None", "NotAwarded", "Pending"}),
     "PreferredDeliveryMethod": frozenset({"None", "Email", "Fax"}),
     "OptionForPriceRuleConflict": frozenset({"Zero", "BasePrice"}),
+    "BillableStatus": frozenset({"Billable", "NotBillable", "HasBeenBilled"}),
 }
 
 # XSD lengths of a reference's FullName, by the reference's element name (§2.4).
@@ -317,6 +351,7 @@ REF_LENGTHS: dict[str, int] = {
     "ClassRef": 159,
     "DiscountClassRef": 159,
     "ARAccountRef": 159,
+    "APAccountRef": 159,
     "AccountRef": 159,
     "DepositToAccountRef": 159,
     "IncomeAccountRef": 159,
@@ -349,13 +384,25 @@ MACRO_FIELDS = frozenset(
         ("AppliedToTxnAdd", "TxnID"),
         ("SetCredit", "CreditTxnID"),
         ("InvoiceAdd", "LinkToTxnID"),
+        ("ItemReceiptAdd", "LinkToTxnID"),
+        ("BillAdd", "LinkToTxnID"),
     }
 )
 
-TXN_ADDS = ("SalesOrder", "Invoice", "SalesReceipt", "CreditMemo", "Estimate", "PurchaseOrder", "ReceivePayment")
+TXN_ADDS = (
+    "SalesOrder",
+    "Invoice",
+    "SalesReceipt",
+    "CreditMemo",
+    "Estimate",
+    "PurchaseOrder",
+    "ReceivePayment",
+    "ItemReceipt",
+    "Bill",
+)
 DEF_MACRO_MODELS = frozenset(
     [f"{t}Add" for t in TXN_ADDS]
-    + ["SalesOrderLine", "InvoiceLine", "SalesReceiptLine", "CreditMemoLine", "PurchaseOrderLine"]
+    + ["SalesOrderLine", "InvoiceLine", "SalesReceiptLine", "CreditMemoLine", "PurchaseOrderLine", "ItemLine"]
 )
 
 GRAMMAR = Grammar(MODELS, ENUMS, REF_LENGTHS, MACRO_FIELDS, DEF_MACRO_MODELS)
@@ -396,6 +443,8 @@ REQUESTS: dict[str, RequestKind] = {
     "PurchaseOrderQueryRq": RequestKind("PurchaseOrderQueryRq", (1, 0), _ITERABLE),
     "CreditMemoQueryRq": RequestKind("CreditMemoQueryRq", (1, 0), _ITERABLE),
     "EstimateQueryRq": RequestKind("EstimateQueryRq", (1, 0), _ITERABLE),
+    "ItemReceiptQueryRq": RequestKind("ItemReceiptQueryRq", (2, 1), _ITERABLE),
+    "BillQueryRq": RequestKind("BillQueryRq", (1, 0), _ITERABLE),
     "TxnDelRq": RequestKind("TxnDelRq", (1, 1), _PLAIN),
     "CustomerAddRq": _wrapped("CustomerAdd"),
     "VendorAddRq": _wrapped("VendorAdd"),
@@ -412,6 +461,9 @@ REQUESTS: dict[str, RequestKind] = {
     "ReceivePaymentModRq": _wrapped("ReceivePaymentMod", "6.0"),
     "SalesReceiptAddRq": _wrapped("SalesReceiptAdd"),
     "PurchaseOrderAddRq": _wrapped("PurchaseOrderAdd"),
+    "PurchaseOrderModRq": _wrapped("PurchaseOrderMod", "4.0"),
+    "ItemReceiptAddRq": _wrapped("ItemReceiptAdd", "2.1"),
+    "BillAddRq": _wrapped("BillAdd"),
     "CreditMemoAddRq": _wrapped("CreditMemoAdd"),
     "EstimateAddRq": _wrapped("EstimateAdd"),
 }

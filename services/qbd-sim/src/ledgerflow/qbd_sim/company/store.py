@@ -110,6 +110,21 @@ class Store:
         self._txn_number += 1
         return self._txn_number
 
+    def new_txn(self, txn_type: str, entity: Ref | None, txn_date: date, **fields: Any) -> Txn:
+        """A transaction as an Add makes it: fresh ids, number and EditSequence, created and modified now."""
+        stamp = self.now()
+        return Txn(
+            txn_type,
+            self.new_txn_id(),
+            self.new_txn_number(),
+            stamp,
+            stamp,
+            self.edit_sequence(),
+            entity,
+            txn_date,
+            **fields,
+        )
+
     def edit_sequence(self, previous: str | None = None) -> str:
         # Epoch seconds, as QuickBooks writes them, but never repeated: two Mods in one second must differ.
         value = self._epoch()

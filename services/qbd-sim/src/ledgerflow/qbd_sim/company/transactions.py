@@ -101,14 +101,8 @@ def add_form(ctx: Context, body: etree._Element, txn_type: str) -> Result:
         reason = " ".join([*warnings, "You cannot save an empty transaction."])
         raise status.save_error(txn_type, reason)
     item, rate = tax_item(ctx, given_tax_item, entity) if txn_type != "PurchaseOrder" else (None, Decimal(0))
-    stamp = store.now()
-    txn = Txn(
+    txn = store.new_txn(
         txn_type,
-        store.new_txn_id(),
-        store.new_txn_number(),
-        stamp,
-        stamp,
-        store.edit_sequence(),
         entity,
         txn_date,
         ref_number=ref_number,
@@ -162,8 +156,9 @@ def save_edit(ctx: Context, txn: Txn) -> None:
 def modify_form(ctx: Context, body: etree._Element, txn_type: str) -> Result:
     txn = open_for_edit(ctx, body, txn_type)
     reader = Reader(ctx.store, body, txn_type)
-    if reader.has("CustomerRef"):
-        txn.entity = reader.ref("CustomerRef")
+    entity_field = "VendorRef" if txn_type == "PurchaseOrder" else "CustomerRef"
+    if reader.has(entity_field):
+        txn.entity = reader.ref(entity_field)
     if reader.has("TxnDate"):
         txn.txn_date = reader.day("TxnDate") or txn.txn_date
     if reader.has("RefNumber"):

@@ -29,11 +29,12 @@ from ledgerflow.ledger_writer.targets.qbd import mapping
 from ledgerflow.ledger_writer.targets.qbd.qbxml.build import add_request, query_request
 from ledgerflow.ledger_writer.targets.qbd.qbxml.parse import Answer, many, parse_xml
 from ledgerflow.ledger_writer.targets.qbd.references import References
-from ledgerflow.ledger_writer.targets.qbd.status import NOT_FOUND, Busy, check
+from ledgerflow.ledger_writer.targets.qbd.status import NOT_FOUND, STALE_EDIT_SEQUENCE, Busy, check
 from ledgerflow.ledger_writer.targets.qbd.wire import SetRejected, Wire
 
 RECENT_NUMBERS_DAYS = 60
 MOD_ATTEMPTS = 3
+_VENDOR_NUMBERED = ("Bill", "ItemReceipt")
 
 
 class DesktopBooks:
@@ -69,8 +70,12 @@ class DesktopBooks:
         await self._refs.items(doc)
         if doc.type is DocumentType.PURCHASE_ORDER:
             vendor = str(doc.vendor_name)
-            await self._refs.vendor(vendor)
-            return Draft(kind, add_request(f"{kind}Add", mapping.purchase_order(numbered, vendor)))
+            vendor_id = await self._refs.vendor(vendor)
+            return Draft(kind, add_request(f"{kind}Add", mapping.purchase_order(numbered, vendor)), vendor_id)
+        if doc.type in mapping.RECEIVED:
+            vendor_id = await self._refs.vendor(str(doc.vendor_name))
+            lines = await self._received_lines(numbered, linked)
+            return Draft(kind, add_request(f"{kind}Add", mapping.received(numbered, vendor_id, lines)), vendor_id)
         customer = await self._refs.customer(doc)
         if doc.type is DocumentType.PAYMENT:
             applied = await self._applied(doc.total, [link for link in linked if link.kind == "Invoice"])
@@ -109,6 +114,29 @@ class DesktopBooks:
             )
         return mapping.sales_form(numbered, "Invoice", customer, lines=lines)
 
+    async def _received_lines(self, numbered: NumberedDocument, linked: Sequence[Linked]) -> list[dict[str, Any]]:
+        """Each line received linked to the purchase-order line of its item that is still open, so QuickBooks
+        counts it received there (more than ordered included); a line with none open, or a purchase order
+        closed or deleted in QuickBooks meanwhile, is received on its own."""
+        doc = numbered.document
+        if any(link.kind == "ItemReceipt" for link in linked):
+            raise Refused(_bill_for_item_receipt(doc.memo))
+        planned = list(doc.lines)
+        orders = [link for link in linked if link.kind == "PurchaseOrder"]
+        order = await self._one("PurchaseOrder", orders[0].external_id, lines=True) if orders else None
+        if order is None or _true(order.get("IsManuallyClosed")):
+            return [mapping.received_line(line) for line in planned]
+        free = [line for line in many(order, "PurchaseOrderLineRet") if _receivable(line)]
+        lines = []
+        for line in planned:
+            match = next((po_line for po_line in free if _item_of(po_line) == line.item_name), None)
+            if match is None:
+                lines.append(mapping.received_line(line))
+                continue
+            free.remove(match)
+            lines.append(mapping.received_line(line, (str(order["TxnID"]), str(match["TxnLineID"]))))
+        return lines
+
     async def _applied(self, total: Decimal, invoices: Sequence[Linked]) -> list[tuple[str, Decimal]]:
         """What of the payment goes to each invoice: in order, up to each one's balance."""
         if len(invoices) <= 1:
@@ -127,6 +155,8 @@ class DesktopBooks:
         number = _ref_number(draft)
         if number is not None and draft.kind != "ReceivePayment":
             holders = await self._query(draft.kind, {"RefNumber": number})
+            if draft.kind in _VENDOR_NUMBERED:  # the supplier's own invoice number: another's may be the same
+                holders = [ret for ret in holders if _entity_of(ret) == draft.customer_id]
             if holders:  # QuickBooks Desktop would take the duplicate: the core decides (ours, or N3)
                 raise NumberTaken(
                     ErrorDetail(
@@ -192,30 +222,47 @@ class DesktopBooks:
         return [str(ret["RefNumber"]) for ret in found if ret.get("RefNumber")]
 
     async def close_sales_order(self, sales_order: Linked, request_key: uuid.UUID) -> BooksRecord:
+        """Close a sales order or a purchase order, unless QuickBooks closed it already (all invoiced, or all
+        received) or someone did."""
+        kind, what = sales_order.kind, _spaced(sales_order.kind)
+        done = "IsFullyReceived" if kind == "PurchaseOrder" else "IsFullyInvoiced"
         for _ in range(MOD_ATTEMPTS):
-            order = await self._one("SalesOrder", sales_order.external_id)
+            order = await self._one(kind, sales_order.external_id)
             if order is None:
-                raise Refused(_gone("sales order", sales_order))
-            if _true(order.get("IsFullyInvoiced")) or _true(order.get("IsManuallyClosed")):
-                return _record(order)  # its invoice closed it, or it was closed already
+                raise Refused(_gone(what, sales_order))
+            if _true(order.get(done)) or _true(order.get("IsManuallyClosed")):
+                return _record(order)
             mod = {"TxnID": order["TxnID"], "EditSequence": order["EditSequence"], "IsManuallyClosed": True}
-            answer = await self._send(add_request("SalesOrderMod", mod))
+            answer = await self._send(add_request(f"{kind}Mod", mod))
             if answer.ok:
                 return _record(answer.rets[0])
-            if answer.status_code != 3200:  # someone changed it meanwhile: read it again
-                check(answer, "close the sales order")
-        raise Busy("the sales order kept changing while ledgerflow closed it")
+            if answer.status_code != STALE_EDIT_SEQUENCE:  # someone changed it meanwhile: read it again
+                check(answer, f"close the {what}")
+        raise Busy(f"the {what} kept changing while ledgerflow closed it")
 
     async def update_purchase_order(
         self, purchase_order: Linked, numbered: NumberedDocument, request_key: uuid.UUID
     ) -> BooksRecord:
-        raise Refused(
-            ErrorDetail(
-                code="document.update_unsupported",
-                message="changing a posted purchase order is not supported on QuickBooks Desktop yet",
-                fix="Edit the purchase order in QuickBooks to match its source.",
-            )
-        )
+        """Give the purchase order the planned lines, unless it has them already (an earlier attempt whose answer
+        was lost). Lines are kept by their TxnLineID where the item stays, so QuickBooks keeps their history."""
+        doc = numbered.document
+        await self._refs.items(doc)
+        for _ in range(MOD_ATTEMPTS):
+            order = await self._one("PurchaseOrder", purchase_order.external_id, lines=True)
+            if order is None:
+                raise Refused(_gone("purchase order", purchase_order))
+            existing = many(order, "PurchaseOrderLineRet")
+            if _same_lines(existing, doc.lines):
+                return _record(order)
+            if any(_received(line) for line in existing):
+                raise Refused(_received_meanwhile(doc.memo))
+            change = mapping.purchase_order_change(order, _line_ids(doc.lines, existing))
+            answer = await self._send(add_request("PurchaseOrderMod", change))
+            if answer.ok:
+                return _record(answer.rets[0])
+            if answer.status_code != STALE_EDIT_SEQUENCE:
+                check(answer, "change the purchase order")
+        raise Busy("the purchase order kept changing while ledgerflow changed it")
 
     async def apply_payment(self, payment: Linked, invoices: Sequence[Linked], request_key: uuid.UUID) -> BooksRecord:
         """Move what is unapplied of the payment (a deposit taken with the sales order) onto the invoices; the
@@ -298,12 +345,79 @@ def _pair(planned: list[PlannedLine], open_lines: list[dict[str, Any]]) -> dict[
     return pairs
 
 
+def _entity_of(ret: dict[str, Any]) -> str | None:
+    ref = ret.get("VendorRef") or ret.get("CustomerRef") or {}
+    return str(ref["ListID"]) if ref.get("ListID") else None
+
+
+def _item_of(line: dict[str, Any]) -> str | None:
+    return (line.get("ItemRef") or {}).get("FullName")
+
+
+def _quantity(line: dict[str, Any], key: str) -> Decimal:
+    return Decimal(str(line.get(key) or "0"))
+
+
+def _received(line: dict[str, Any]) -> bool:
+    return _quantity(line, "ReceivedQuantity") > 0
+
+
+def _receivable(line: dict[str, Any]) -> bool:
+    """A purchase-order line QuickBooks still receives goods on: not closed, not all received."""
+    if _true(line.get("IsManuallyClosed")):
+        return False
+    ordered = _quantity(line, "Quantity") if line.get("Quantity") not in (None, "") else Decimal(1)
+    return _quantity(line, "ReceivedQuantity") < ordered
+
+
+def _same_lines(existing: list[dict[str, Any]], planned: Sequence[PlannedLine]) -> bool:
+    def quantity(value: object) -> Decimal | None:
+        return None if value in (None, "") else Decimal(str(value)).normalize()
+
+    have = [(_item_of(line), _quantity(line, "Amount")) for line in existing]
+    want = [(line.item_name, line.amount) for line in planned]
+    have_quantities = [quantity(line.get("Quantity")) for line in existing]
+    want_quantities = [quantity(line.quantity) if line.kind is LineKind.ITEM else None for line in planned]
+    return have == want and have_quantities == want_quantities
+
+
+def _line_ids(planned: Sequence[PlannedLine], existing: list[dict[str, Any]]) -> list[tuple[PlannedLine, str | None]]:
+    """Each planned line with the TxnLineID of an existing line of its item (each used once), or None: new."""
+    free = list(existing)
+    paired: list[tuple[PlannedLine, str | None]] = []
+    for line in planned:
+        match = next((old for old in free if _item_of(old) == line.item_name), None)
+        if match is not None:
+            free.remove(match)
+        paired.append((line, str(match["TxnLineID"]) if match is not None else None))
+    return paired
+
+
 def _true(value: object) -> bool:
     return str(value).lower() == "true"
 
 
 def _spaced(kind: str) -> str:
     return "".join(f" {c.lower()}" if c.isupper() else c for c in kind).strip()
+
+
+def _bill_for_item_receipt(memo: str) -> ErrorDetail:
+    return ErrorDetail(
+        code="qbd.bill_for_item_receipt",
+        message=f"{memo}: the supplier's invoice is for goods already entered as an item receipt; QuickBooks Desktop "
+        "turns an item receipt into its bill only in QuickBooks itself, so ledgerflow does not post this bill",
+        fix="In QuickBooks use Vendors > Enter Bill for Received Items for that item receipt; or set the connection's "
+        "receipt_policy to receipt-as-bill, so that every receipt is a bill.",
+    )
+
+
+def _received_meanwhile(memo: str) -> ErrorDetail:
+    return ErrorDetail(
+        code="purchase_order.changed_after_receipt",
+        message=f"{memo}: goods were received against the purchase order in QuickBooks, so ledgerflow left it as it "
+        "is rather than change it to the system's new version",
+        fix="Edit the purchase order in QuickBooks to match, or leave it: what was received stands.",
+    )
 
 
 def _gone(what: str, document: Linked) -> ErrorDetail:

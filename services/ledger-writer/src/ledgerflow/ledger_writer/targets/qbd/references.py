@@ -88,7 +88,8 @@ class References:
             await self._created(answer, _ITEM, "ItemQuery", name, f"add item {name!r}")
 
     async def vendor(self, name: str) -> str:
-        """Vendors come from the items' preferred vendor: they exist, and are never made up here."""
+        """Vendors come from the items' preferred vendor or the connection's vendor map: they exist, and are never
+        made up here (a bookkeeper's vendor carries terms and a 1099 status ledgerflow cannot know)."""
         known = await reference_cache.cached(self._pool, self._tenant, _VENDOR, name)
         if known is not None:
             return known
@@ -137,7 +138,8 @@ def _missing(what: str, found: str) -> ReferenceMissing:
         "(matching.missing_customer: create), then replay the order.",
         "item": "Create the item in QuickBooks, map the SKU with a rule, or let this connection create missing "
         "items (matching.missing_item: create), then replay the order.",
-        "vendor": "Create the vendor in QuickBooks (it is the item's preferred vendor), then replay the order.",
+        "vendor": "Create the vendor in QuickBooks (the item's preferred vendor, or the one the connection's vendor "
+        "map names), then replay the order.",
     }
     return ReferenceMissing(
         ErrorDetail(code=f"{what}.unknown", message=f"the QuickBooks Desktop company file has {found}", fix=fixes[what])

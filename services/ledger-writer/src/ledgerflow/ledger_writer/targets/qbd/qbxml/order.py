@@ -146,6 +146,12 @@ ORDER: dict[str, tuple[str, ...]] = {
         "PurchaseOrderLineAdd",
     ),
     "PurchaseOrderLineAdd": ("ItemRef", "Desc", "Quantity", "Rate", "ClassRef", "Amount"),
+    "PurchaseOrderMod": ("TxnID", "EditSequence", "IsManuallyClosed", "PurchaseOrderLineMod"),
+    "PurchaseOrderLineMod": ("TxnLineID", "ItemRef", "Desc", "Quantity", "Rate", "ClassRef", "Amount"),
+    # Goods received against a purchase order, and the supplier's bill: linked to its lines (LinkToTxn).
+    "ItemReceiptAdd": ("VendorRef", "TxnDate", "RefNumber", "Memo", "LinkToTxnID", "ItemLineAdd"),
+    "BillAdd": ("VendorRef", "TxnDate", "DueDate", "RefNumber", "Memo", "LinkToTxnID", "ItemLineAdd"),
+    "ItemLineAdd": ("ItemRef", "Desc", "Quantity", "Cost", "Amount", "ClassRef", "LinkToTxn"),
     "ReceivePaymentAdd": (
         "CustomerRef",
         "ARAccountRef",
@@ -171,6 +177,8 @@ ORDER: dict[str, tuple[str, ...]] = {
     "EstimateQueryRq": (*_TXN_QUERY, "IncludeLineItems", "IncludeLinkedTxns", "IncludeRetElement"),
     "PurchaseOrderQueryRq": (*_TXN_QUERY, "IncludeLineItems", "IncludeLinkedTxns", "IncludeRetElement"),
     "ReceivePaymentQueryRq": (*_TXN_QUERY, "IncludeLineItems", "IncludeRetElement"),
+    "ItemReceiptQueryRq": (*_TXN_QUERY, "IncludeLineItems", "IncludeLinkedTxns", "IncludeRetElement"),
+    "BillQueryRq": (*_TXN_QUERY, "PaidStatus", "IncludeLineItems", "IncludeLinkedTxns", "IncludeRetElement"),
 }
 
 # Fields whose value is itself an element of the named shape.
