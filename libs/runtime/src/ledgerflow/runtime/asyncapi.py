@@ -28,4 +28,5 @@ def document(service: Service) -> dict[str, Any]:
             if key.startswith(prefix):
                 message["payload"] = {"$ref": f"#/components/schemas/{model.__name__}"}
                 message["title"] = f"{prefix}:{model.__name__}"
+        schemas.pop(f"{prefix}:Message:Payload", None)  # FastStream's placeholder for the records the stage takes
     return spec
