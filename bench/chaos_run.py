@@ -10,9 +10,10 @@
    the writer is killed once, faults on.
 
 Then every tenant is reconciled. Prints one JSON line per cluster and, last, the total:
-{"orders", "expected_documents", "posted", "duplicates", "missing", "dead_letters", "dead_letters_without_reason"};
-writes bench/results/chaos.json and exits non-zero unless duplicates, missing and dead letters without a
-reason are all 0. Everything runs on loopback and stops by itself.
+{"orders", "expected_documents", "posted", "duplicates", "missing", "wrong_amounts", "dead_letters",
+"dead_letters_without_reason"}; writes bench/results/chaos.json and exits non-zero unless duplicates, missing,
+documents of a wrong amount and dead letters without a reason are all 0. Everything runs on loopback and stops
+by itself.
 """
 
 from __future__ import annotations
