@@ -89,6 +89,7 @@ class PipelineRun:
     outcomes: dict[str, int]
     cpu_ms_per_order: dict[str, float]
     batch_records: dict[str, float] = field(default_factory=dict)  # mean records per batch, by stage, whole run
+    qbo_requests: dict[str, int] = field(default_factory=dict)  # the writers' calls to QuickBooks, by resource
     timeline: list[tuple[float, float, str]] = field(default_factory=list)  # (sent, latency, phase)
 
 
@@ -268,6 +269,21 @@ def batch_sizes(services: LocalServices) -> dict[str, float]:
     return {stage: round(total / count, 1) for stage, (total, count) in sorted(sums.items()) if count}
 
 
+QBO_SAMPLE = re.compile(r'^ledgerflow_qbo_requests_total\{entity="([^"]+)",status="[^"]+",tenant="[^"]+"\} (\S+)$',
+                        re.MULTILINE)  # fmt: skip
+
+
+def qbo_requests(services: LocalServices) -> dict[str, int]:
+    """The writers' calls to QuickBooks over the run, by resource: a batch request carries several documents."""
+    counts: dict[str, float] = {}
+    for (name, _), port in services.http_ports.items():
+        if name == "ledger-writer":
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            for resource, value in QBO_SAMPLE.findall(text):
+                counts[resource] = counts.get(resource, 0.0) + float(value)
+    return {resource: int(count) for resource, count in sorted(counts.items())}
+
+
 def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: argparse.Namespace) -> PipelineRun:
     tenants = tenant_names(tenant_count)
     services = LocalServices(home=HOME / f"run-{replicas}x-{tenant_count}t", stack=state)
@@ -286,6 +302,7 @@ def measure_pipeline(state: StackState, replicas: int, tenant_count: int, args: 
         run = asyncio.run(drive(state.bootstrap_servers, tenants, args.orders, args.rate, args.paced_seconds, pids,
                                 profiler))  # fmt: skip
         run.batch_records = batch_sizes(services)
+        run.qbo_requests = qbo_requests(services)
     finally:
         services.stop()
     run.replicas = replicas
@@ -380,6 +397,7 @@ def summary(run: PipelineRun, baseline: BaselineRun) -> dict[str, object]:
         "latency_rate_per_s": run.paced_rate, "latency_orders": run.paced_orders,
         "burst_latency": asdict(run.burst), "baseline_burst_latency": asdict(baseline.burst),
         "outcomes": run.outcomes, "cpu_ms_per_order": run.cpu_ms_per_order, "batch_records": run.batch_records,
+        "qbo_requests": run.qbo_requests,
     }  # fmt: skip
 
 
@@ -396,6 +414,13 @@ def print_run(run: PipelineRun, baseline: BaselineRun) -> None:
     print(f"  outcomes      : {run.outcomes}")
     print("  CPU per order : " + ", ".join(f"{k} {v:.2f} ms" for k, v in run.cpu_ms_per_order.items()))
     print("  batch records : " + ", ".join(f"{k} {v:.1f}" for k, v in run.batch_records.items()))
+    calls = sum(run.qbo_requests.values())
+    orders = run.orders + run.paced_orders
+    print(
+        f"  QuickBooks    : {calls} requests, {calls / max(1, orders):.2f} per order ("
+        + ", ".join(f"{k} {v}" for k, v in run.qbo_requests.items())
+        + ")"
+    )
 
 
 def main() -> None:

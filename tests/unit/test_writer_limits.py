@@ -159,3 +159,17 @@ async def test_a_pause_the_last_writer_met_holds_at_the_next() -> None:
     limiter.restore("acme", tokens=10.0, paused_for=30.0)
     await granted_times(limiter, time, "acme", 1)
     assert sum(time.slept) == pytest.approx(30.0)
+
+
+def test_batches_have_a_bucket_of_their_own() -> None:
+    time = FakeTime()
+    limiter = CompanyLimiter(requests_per_minute=500, concurrent=10, batches_per_minute=20, clock=time.clock,
+                             sleep=time.sleep)  # fmt: skip
+    # A burst of 10 batches, then what is left of the 20 a minute, spread over the minute and its spread.
+    assert [limiter.take_batch("acme") for _ in range(11)] == [True] * 10 + [False]
+    time.now += (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS) / 10 * 0.99
+    assert not limiter.take_batch("acme")
+    time.now += (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS) / 10 * 0.02
+    assert limiter.take_batch("acme")
+    assert limiter.take_batch("globex")  # another company has its own
+    assert time.slept == []  # never waits: a batch that may not go is sent as single requests

@@ -38,6 +38,17 @@ class QboSettings(BaseSettings):
     concurrent: int = Field(default=10, description="Requests in flight per company.")
     throttle_pause_seconds: float = Field(default=60.0, description="Pause after a 429 without Retry-After.")
     attempts: int = Field(default=5, ge=1, description="Tries of one call before the message is retried later.")
+    batch_items: int = Field(
+        default=30,
+        ge=1,
+        le=30,
+        description="Most documents of one company created in one batch request, when its creates wait for each "
+        'other (docs/operations.md, "Batch requests"); 1 sends every document alone.',
+    )
+    batch_in_flight: int = Field(
+        default=2, ge=1, description="Creates of one company on their way before the next ones wait to go as a batch."
+    )
+    batches_per_minute: int = Field(default=120, ge=1, description="Per company, as QuickBooks Online allows.")
 
     @property
     def refresh_url(self) -> str:

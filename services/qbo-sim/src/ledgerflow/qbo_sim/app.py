@@ -293,7 +293,8 @@ class Simulator:
             raise QboFault("1040", "Batch size exceeds allowed limit", f"{len(items)} items; at most {MAX_BATCH_ITEMS}")
         async with self._locks[realm]:
             company = self.company(realm)
-            if request_id is not None and request_id in company.responses:
+            replay = request_id is not None and self.faults.requestid == "honoured"
+            if replay and request_id in company.responses:
                 status, answer = company.responses[request_id]
                 return json_response(answer, status)
             # The items of one batch cannot see each other's results: what one creates, the next cannot use.
@@ -302,6 +303,8 @@ class Simulator:
             answer = {"BatchItemResponse": answers, "time": server_time()}
             if request_id is not None:
                 company.responses[request_id] = (200, answer)
+        if created and self.faults.roll(self.faults.drop_rate):
+            return DroppedResponse()  # written, and the answer lost: as for a single write
         return json_response(answer)
 
     def _batch_item(self, realm: str, item: dict[str, Any], created: set[str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ledgerflow.ledger_writer.books import (
     Refused,
 )
 from ledgerflow.ledger_writer.targets.qbo import mapping
+from ledgerflow.ledger_writer.targets.qbo.batching import CreateBatcher
 from ledgerflow.ledger_writer.targets.qbo.changes import DocumentChanges
 from ledgerflow.ledger_writer.targets.qbo.client import QboFaultError, QuickBooksClient, equals
 from ledgerflow.ledger_writer.targets.qbo.references import References
@@ -41,9 +42,12 @@ class QboBooks:
         company: Company,
         matching: MatchingPolicy,
         attempt: str,
+        *,
+        creates: CreateBatcher | None = None,
     ) -> None:
         self._pool = pool
         self._client = client
+        self._creates = creates
         self._company = company
         self._realm = company.company_id
         self._refs = References(pool, client, company.tenant_id, self._realm, attempt, matching)
@@ -94,7 +98,8 @@ class QboBooks:
     async def create(self, draft: Draft, request_id: uuid.UUID) -> BooksRecord:
         try:
             with self._translated(draft.kind, keep_duplicates=True, keep_inactive=True):
-                record, tid = await self._client.create_traced(self._realm, draft.kind, draft.request, str(request_id))
+                send = self._creates.create if self._creates is not None else self._client.create_traced
+                record, tid = await send(self._realm, draft.kind, draft.request, str(request_id))
                 return _record(record, tid)
         except QboFaultError as fault:
             if fault.code == OBJECT_NOT_FOUND:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -115,6 +116,17 @@ class QuickBooksClient:
         params = {"minorversion": str(self._minorversion), "requestid": request_id}
         answer = await self._send("POST", f"/v3/company/{realm}/{entity.lower()}", params, json_body=body)
         return dict(answer[entity]), answer.get(TID_HEADER)
+
+    async def batch_create(
+        self, realm: str, items: Sequence[tuple[str, str, dict[str, Any]]], request_id: str
+    ) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """Create ``(bId, entity, body)`` items in one batch request: each item's answer (its record or its
+        ``Fault``) by bId, and the ``intuit_tid`` of the whole."""
+        body = {"BatchItemRequest": [{"bId": bid, "operation": "create", kind: doc} for bid, kind, doc in items]}
+        params = {"minorversion": str(self._minorversion), "requestid": request_id}
+        answer = await self._send("POST", f"/v3/company/{realm}/batch", params, json_body=body)
+        answers = answer.get("BatchItemResponse") or []
+        return {str(item.get("bId")): item for item in answers if isinstance(item, dict)}, answer.get(TID_HEADER)
 
     async def preferences(self, realm: str) -> dict[str, Any]:
         params = {"minorversion": str(self._minorversion)}

@@ -9,6 +9,9 @@ what it refills in any stretch of time, so it refills at what is left of the lim
 spread over a minute and a little more, since our send times and QuickBooks' arrival times differ by
 the network and the event loop. Refilling at the full limit instead, every busy company went over
 the limit as its first minute slid past, met a 429 and lost a minute.
+
+Batch requests count once among the requests and have a limit of their own (120 a minute): a second bucket,
+asked without waiting, since a batch that may not go now is sent as single requests instead.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class _Realm:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sent: deque[float] = field(default_factory=deque)  # when each request of the last minute went
     throttled: int = 0
+    batch_tokens: float = 0.0
+    batch_updated: float = 0.0
 
 
 class CompanyLimiter:
@@ -43,6 +48,7 @@ class CompanyLimiter:
         requests_per_minute: int = 500,
         concurrent: int = 10,
         *,
+        batches_per_minute: int = 120,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_wait: Callable[[str, float], None] | None = None,
@@ -55,14 +61,30 @@ class CompanyLimiter:
         self.rate = (requests_per_minute - self.burst) / (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS)
         self.concurrent = concurrent
         self.requests_per_minute = requests_per_minute
+        self.batch_burst = max(1.0, min(float(concurrent), batches_per_minute / 2))
+        self.batch_rate = max(0.0, batches_per_minute - self.batch_burst) / (WINDOW_SECONDS + ARRIVAL_SPREAD_SECONDS)
         self._clock = clock
         self._on_wait = on_wait
         self._realms: dict[str, _Realm] = {}
 
     def _realm(self, realm: str) -> _Realm:
         if realm not in self._realms:
-            self._realms[realm] = _Realm(self.burst, self._clock(), asyncio.Semaphore(self.concurrent))
+            now = self._clock()
+            self._realms[realm] = _Realm(
+                self.burst, now, asyncio.Semaphore(self.concurrent), batch_tokens=self.batch_burst, batch_updated=now
+            )
         return self._realms[realm]
+
+    def take_batch(self, realm: str) -> bool:
+        """Whether a batch request may go to the company now (it then still takes a request's slot and token)."""
+        state = self._realm(realm)
+        now = self._clock()
+        state.batch_tokens = min(self.batch_burst, state.batch_tokens + (now - state.batch_updated) * self.batch_rate)
+        state.batch_updated = now
+        if state.batch_tokens >= 1 - TOKEN_ROUNDING:
+            state.batch_tokens -= 1
+            return True
+        return False
 
     @asynccontextmanager
     async def slot(self, realm: str) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from ledgerflow.contracts import BooksTarget, MatchingPolicy, ReferenceItem
 from ledgerflow.ledger_writer.books import Company, RateState, ReferenceSnapshot
 from ledgerflow.ledger_writer.reference_cache import remember_ids
 from ledgerflow.ledger_writer.settings import QboSettings
+from ledgerflow.ledger_writer.targets.qbo.batching import CreateBatcher
 from ledgerflow.ledger_writer.targets.qbo.books import QboBooks, translated
 from ledgerflow.ledger_writer.targets.qbo.client import QuickBooksClient
 from ledgerflow.ledger_writer.targets.qbo.credentials.cipher import TokenCipher
@@ -61,6 +62,7 @@ class QuickBooksOnline:
         self.limiter = CompanyLimiter(
             settings.requests_per_minute,
             settings.concurrent,
+            batches_per_minute=settings.batches_per_minute,
             on_wait=lambda realm, seconds: metrics.rate_limit_wait.labels(realm).inc(seconds),
         )
         self.client = QuickBooksClient(
@@ -76,6 +78,13 @@ class QuickBooksOnline:
             tokens=tokens,
             log_calls=True,
         )
+        self.creates = CreateBatcher(
+            self.client,
+            self.limiter,
+            provider.get_tracer("ledgerflow.ledger_writer.qbo"),
+            max_items=settings.batch_items,
+            in_flight=settings.batch_in_flight,
+        )
 
     def company_of(self, tenant_id: str, books: BooksTarget = BooksTarget.QUICKBOOKS_ONLINE) -> Company:
         return Company(tenant_id, self._settings.realms.get(tenant_id, tenant_id))
@@ -84,7 +93,7 @@ class QuickBooksOnline:
         return False
 
     def books(self, company: Company, matching: MatchingPolicy, attempt: str) -> QboBooks:
-        return QboBooks(self._pool(), self.client, company, matching, attempt)
+        return QboBooks(self._pool(), self.client, company, matching, attempt, creates=self.creates)
 
     def in_flight_limit(self, company: Company) -> int:
         return self._settings.concurrent
@@ -119,6 +128,7 @@ class QuickBooksOnline:
             self.limiter.restore(company.company_id, state.tokens, state.paused_for, state.rested_for)
 
     async def aclose(self) -> None:
+        await self.creates.aclose()
         await self.client.aclose()
         await self._endpoint.aclose()
 
