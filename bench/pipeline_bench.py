@@ -88,8 +88,10 @@ class PipelineRun:
     paced: Latencies
     outcomes: dict[str, int]
     cpu_ms_per_order: dict[str, float]
+    paced_cpu_ms_per_order: dict[str, float] = field(default_factory=dict)  # the same, in the latency phase
     batch_records: dict[str, float] = field(default_factory=dict)  # mean records per batch, by stage, whole run
     qbo_requests: dict[str, int] = field(default_factory=dict)  # the writers' calls to QuickBooks, by resource
+    hops: dict[str, Latencies] = field(default_factory=dict)  # the latency phase, by stage: record to record
     timeline: list[tuple[float, float, str]] = field(default_factory=list)  # (sent, latency, phase)
 
 
@@ -223,7 +225,10 @@ async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | N
         paced_rate = rate or round(per_second * 0.6, 1)
         count = max(1, int(paced_rate * paced_seconds))
         paced = prepare(list(order_copies(count, tenants, first_serial=len(warm) + orders + 1)))
+        paced_cpu_before = cpu_seconds(pids)
         paced_sent = await publish_and_wait(arrivals, bootstrap, paced, paced_rate, "latency")
+        paced_cpu_after = cpu_seconds(pids)
+        hops = await hop_latencies(bootstrap, paced_sent, {c: arrivals.first[c].at for c in paced_sent})
     finally:
         await arrivals.stop()
 
@@ -241,8 +246,54 @@ async def drive(bootstrap: str, tenants: list[str], orders: int, rate: float | N
         paced=Latencies.of([arrivals.first[c].at - t for c, t in paced_sent.items()]),
         outcomes=outcomes,
         cpu_ms_per_order={k: round((cpu_after[k] - cpu_before[k]) * 1000 / orders, 2) for k in cpu_after},
-        timeline=timeline,
+        paced_cpu_ms_per_order={k: round((paced_cpu_after[k] - paced_cpu_before[k]) * 1000 / count, 2)
+                                for k in paced_cpu_after},
+        timeline=timeline, hops=hops,
     )  # fmt: skip
+
+
+HOPS = (("ingest", "orders.normalized"), ("planner", "ledger.plans"), ("numbering", "ledger.commands"),
+        ("ledger-writer", None))  # fmt: skip
+
+
+async def first_records(bootstrap: str, topic: str, wanted: set[uuid.UUID]) -> dict[uuid.UUID, float]:
+    """When each wanted order's first message on ``topic`` was produced (the record's time stamp)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    found: dict[uuid.UUID, float] = {}
+    try:
+        while len(found) < len(wanted):
+            batch = await consumer.getmany(timeout_ms=2000, max_records=2000)
+            if not batch:
+                break
+            for records in batch.values():
+                for record in records:
+                    correlation = uuid.UUID(json.loads(record.value)["meta"]["correlation_id"])
+                    if correlation in wanted and correlation not in found:
+                        found[correlation] = record.timestamp / 1000
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def hop_latencies(
+    bootstrap: str, sent: dict[uuid.UUID, float], arrived: dict[uuid.UUID, float]
+) -> dict[str, Latencies]:
+    """Where an order's time goes: from one stage's input record to its output record (each record's time stamp is
+    when its producer sent it), for the orders of the latency phase."""
+    wanted = set(sent)
+    stamps = [sent]
+    for _, topic in HOPS[:-1]:
+        stamps.append(await first_records(bootstrap, str(topic), wanted))
+    stamps.append(arrived)
+    hops: dict[str, Latencies] = {}
+    for i, (stage, _) in enumerate(HOPS):
+        before, after = stamps[i], stamps[i + 1]
+        gaps = [after[c] - before[c] for c in wanted if c in before and c in after]
+        if len(gaps) > 1:
+            hops[stage] = Latencies.of(gaps)
+    return hops
 
 
 async def publish_and_wait(arrivals: Arrivals, bootstrap: str, orders: list[Prepared], rate: float | None,
@@ -396,8 +447,9 @@ def summary(run: PipelineRun, baseline: BaselineRun) -> dict[str, object]:
         "p50_ms": run.paced.p50_ms, "p95_ms": run.paced.p95_ms, "p99_ms": run.paced.p99_ms,
         "latency_rate_per_s": run.paced_rate, "latency_orders": run.paced_orders,
         "burst_latency": asdict(run.burst), "baseline_burst_latency": asdict(baseline.burst),
-        "outcomes": run.outcomes, "cpu_ms_per_order": run.cpu_ms_per_order, "batch_records": run.batch_records,
-        "qbo_requests": run.qbo_requests,
+        "outcomes": run.outcomes, "cpu_ms_per_order": run.cpu_ms_per_order,
+        "paced_cpu_ms_per_order": run.paced_cpu_ms_per_order, "batch_records": run.batch_records,
+        "qbo_requests": run.qbo_requests, "hops": {k: asdict(v) for k, v in run.hops.items()},
     }  # fmt: skip
 
 
@@ -412,7 +464,10 @@ def print_run(run: PipelineRun, baseline: BaselineRun) -> None:
     print(f"  latency at {run.paced_rate:.0f} orders/s: p50 {run.paced.p50_ms:.0f} ms, p95 {run.paced.p95_ms:.0f} ms, "
           f"p99 {run.paced.p99_ms:.0f} ms ({run.paced_orders} orders)")  # fmt: skip
     print(f"  outcomes      : {run.outcomes}")
-    print("  CPU per order : " + ", ".join(f"{k} {v:.2f} ms" for k, v in run.cpu_ms_per_order.items()))
+    for label, cpu in (("CPU per order ", run.cpu_ms_per_order), ("  at 60%      ", run.paced_cpu_ms_per_order)):
+        print(f"  {label}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items()) + f" (all {sum(cpu.values()):.1f})")
+    hops = (f"{stage} p50 {hop.p50_ms:.0f} / p99 {hop.p99_ms:.0f} ms" for stage, hop in run.hops.items())
+    print("  each stage    : " + ", ".join(hops) + " (latency phase)")
     print("  batch records : " + ", ".join(f"{k} {v:.1f}" for k, v in run.batch_records.items()))
     calls = sum(run.qbo_requests.values())
     orders = run.orders + run.paced_orders

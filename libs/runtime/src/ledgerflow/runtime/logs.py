@@ -22,6 +22,11 @@ def add_trace_context(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutab
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # httpx writes a plain-text line per request at INFO: not JSON, and the calls that matter are logged already
+    # (the writer's ``qbo.call``, with QuickBooks' intuit_tid). Kept at DEBUG, for debugging.
+    quiet = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    for library in ("httpx", "httpcore"):
+        logging.getLogger(library).setLevel(quiet)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
