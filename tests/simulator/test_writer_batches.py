@@ -30,15 +30,23 @@ from tests.simulator.conftest import TOKEN, SimServer, invoice_body
 class Writer:
     """The writer's QuickBooks side as the target builds it: client, limiter and batcher, with metrics to read."""
 
-    def __init__(self, url: str, *, in_flight: int = 1, batches_per_minute: int = 120, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        in_flight: int = 1,
+        batches_per_minute: int = 120,
+        timeout: float = 10.0,
+        batch_timeout: float = 60.0,
+    ) -> None:
         self.metrics = Metrics()
         self.limiter = CompanyLimiter(500, 10, batches_per_minute=batches_per_minute)
         self.spans = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(self.spans))
         self.tracer = provider.get_tracer("test")
-        self.client = QuickBooksClient(url, TOKEN, timeout=timeout, attempts=2, metrics=self.metrics,
-                                       limiter=self.limiter, tracer=self.tracer)  # fmt: skip
+        self.client = QuickBooksClient(url, TOKEN, timeout=timeout, batch_timeout=batch_timeout, attempts=2,
+                                       metrics=self.metrics, limiter=self.limiter, tracer=self.tracer)  # fmt: skip
         self.batcher = CreateBatcher(self.client, self.limiter, self.tracer, in_flight=in_flight)
 
     def requests(self, realm: str, resource: str) -> float:
@@ -151,6 +159,21 @@ async def test_a_lost_batch_answer_leaves_every_document_of_it_to_be_looked_up(
     # What the core's look-up then finds: each document, once.
     for number in range(1001, 1006):
         assert len(await writer.client.query(realm, "Invoice", equals("DocNumber", str(number)))) == 1
+
+
+async def test_a_batch_has_the_time_its_items_take(sim_server: SimServer, http: httpx.AsyncClient, realm: str) -> None:
+    # QuickBooks runs a batch's items one after the other: a batch gets longer than a single call to answer.
+    writer = Writer(sim_server.url, timeout=0.3, batch_timeout=5.0)
+    try:
+        customer, item = await customer_and_item(writer.client, realm)
+        await http.put("/admin/faults", json={"latency_ms": 600})
+        answers = await create_all(writer, realm, invoices(customer, item, range(1001, 1005)))
+        await http.put("/admin/faults", json={})
+        assert isinstance(answers[0], AmbiguousOutcome)  # alone: longer than a single call's 0.3 s
+        assert [record["DocNumber"] for record, _ in answers[1:]] == ["1002", "1003", "1004"]  # the batch's 5 s
+    finally:
+        await writer.batcher.aclose()
+        await writer.client.aclose()
 
 
 async def test_past_the_company_s_batch_limit_the_documents_go_alone(sim_server: SimServer, realm: str) -> None:

@@ -49,6 +49,9 @@ class QboSettings(BaseSettings):
         default=2, ge=1, description="Creates of one company on their way before the next ones wait to go as a batch."
     )
     batches_per_minute: int = Field(default=120, ge=1, description="Per company, as QuickBooks Online allows.")
+    batch_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="A batch request's timeout: QuickBooks runs its items one after the other."
+    )
 
     @property
     def refresh_url(self) -> str:

@@ -71,6 +71,7 @@ class QuickBooksClient:
         *,
         minorversion: int = 75,
         timeout: float = 15.0,
+        batch_timeout: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         tracer: trace.Tracer | None = None,
         metrics: Metrics | None = None,
@@ -88,6 +89,8 @@ class QuickBooksClient:
             on_wait=(lambda realm, s: metrics.rate_limit_wait.labels(realm).inc(s)) if metrics is not None else None
         )
         self._throttle_pause = throttle_pause
+        # QuickBooks runs a batch's items one after the other: 30 of them take it seconds, not a single call's time.
+        self._batch_timeout = max(timeout, batch_timeout)
         self._attempts = attempts
         self._token = SecretStr(token)
         self._tokens = tokens
@@ -124,7 +127,8 @@ class QuickBooksClient:
         ``Fault``) by bId, and the ``intuit_tid`` of the whole."""
         body = {"BatchItemRequest": [{"bId": bid, "operation": "create", kind: doc} for bid, kind, doc in items]}
         params = {"minorversion": str(self._minorversion), "requestid": request_id}
-        answer = await self._send("POST", f"/v3/company/{realm}/batch", params, json_body=body)
+        path = f"/v3/company/{realm}/batch"
+        answer = await self._send("POST", path, params, json_body=body, timeout=self._batch_timeout)
         answers = answer.get("BatchItemResponse") or []
         return {str(item.get("bId")): item for item in answers if isinstance(item, dict)}, answer.get(TID_HEADER)
 
@@ -164,19 +168,25 @@ class QuickBooksClient:
         return list(answer.get("QueryResponse", {}).get(entity, []))
 
     async def _send(
-        self, method: str, path: str, params: dict[str, str], json_body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        json_body: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         content = None if json_body is None else json.dumps(json_body, default=_encode_decimal)
         realm, resource = _realm_and_resource(path)
         stored = await self._tokens.current(realm) if self._tokens is not None else None
         try:
-            return await self._send_as(stored or self._token, method, path, params, content, realm, resource)
+            return await self._send_as(stored or self._token, method, path, params, content, realm, resource, timeout)
         except QboFaultError as fault:
             if fault.status != 401 or stored is None or self._tokens is None:
                 raise
         # Revoked or expired early: refused before anything ran, so the same request (and requestid) goes again.
         renewed = await self._tokens.renewed(realm, rejected=stored)
-        return await self._send_as(renewed, method, path, params, content, realm, resource)
+        return await self._send_as(renewed, method, path, params, content, realm, resource, timeout)
 
     async def _send_as(
         self,
@@ -187,13 +197,14 @@ class QuickBooksClient:
         content: str | None,
         realm: str,
         resource: str,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
         if content is not None:
             headers["Content-Type"] = "application/json"
         for attempt in range(1, self._attempts + 1):
             async with self._limiter.slot(realm):
-                response = await self._request(method, path, params, headers, content, realm, resource)
+                response = await self._request(method, path, params, headers, content, realm, resource, timeout)
             if response is None:  # the connection failed
                 if method == "GET" and attempt < self._attempts:
                     await backoff(attempt)
@@ -234,13 +245,21 @@ class QuickBooksClient:
         content: str | None,
         realm: str,
         resource: str,
+        timeout: float | None = None,
     ) -> httpx.Response | None:
         with self._tracer.start_as_current_span(f"{method} {resource}", kind=trace.SpanKind.CLIENT) as span:
             span.set_attribute("http.request.method", method)
             span.set_attribute("url.path", path)
             span.set_attribute("ledgerflow.realm", realm)
             try:
-                response = await self._http.request(method, path, params=params, headers=headers, content=content)
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=params,
+                    headers=headers,
+                    content=content,
+                    timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                )
             except httpx.TransportError as exc:
                 span.set_attribute("error.type", type(exc).__name__)
                 self._count(realm, resource, "transport_error")

@@ -70,6 +70,7 @@ class QuickBooksOnline:
             settings.token.get_secret_value(),
             minorversion=settings.minorversion,
             timeout=settings.timeout_seconds,
+            batch_timeout=settings.batch_timeout_seconds,
             tracer=provider.get_tracer("ledgerflow.ledger_writer.qbo"),
             metrics=metrics,
             limiter=self.limiter,
